@@ -1,0 +1,103 @@
+"""Annotated dependencies: who is calling, and a writer that runs a command once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from studygroups.domain.errors import RateLimited
+from studygroups.identity import Identity, decode_token
+from studygroups.ratelimit import RateLimiter
+from studygroups.services.commands import Reply, RetryKey, execute
+from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from studygroups.services.users import UserDirectory
+
+
+@dataclass
+class ApiState:
+    """What the routes need from the app, set once by create_app."""
+
+    units: UnitOfWorkFactory
+    users: UserDirectory
+    jwt_secret: str
+    write_limiter: RateLimiter
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+State = Annotated[ApiState, Depends(api_state)]
+
+
+async def current_identity(
+    state: State, authorization: Annotated[str | None, Header()] = None
+) -> Identity:
+    identity = decode_token(authorization, state.jwt_secret)
+    await state.users.remember(identity)
+    return identity
+
+
+CurrentIdentity = Annotated[Identity, Depends(current_identity)]
+
+
+@dataclass
+class Reader:
+    """Runs a read-only query in its own unit of work."""
+
+    identity: Identity
+    units: UnitOfWorkFactory
+
+    async def __call__(self, query: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+        async with self.units(writing=False) as uow:
+            return await query(uow)
+
+
+async def reader(state: State, identity: CurrentIdentity) -> Reader:
+    return Reader(identity, state.units)
+
+
+ReaderDep = Annotated[Reader, Depends(reader)]
+
+
+@dataclass
+class Writer:
+    """Runs a command in one transaction, at most once per Idempotency-Key."""
+
+    identity: Identity
+    units: UnitOfWorkFactory
+    retry: RetryKey | None
+
+    async def __call__(
+        self, command: Callable[[UnitOfWork], Awaitable[Any]], status_code: int = 200
+    ) -> JSONResponse:
+        async def run(uow: UnitOfWork) -> Reply:
+            return Reply(status_code, await command(uow))
+
+        reply = await execute(self.units, run, self.retry)
+        return JSONResponse(reply.body, status_code=reply.status_code)
+
+
+async def writer(
+    request: Request,
+    state: State,
+    identity: CurrentIdentity,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Writer:
+    if not state.write_limiter.allow(identity.user_id):
+        raise RateLimited("too many writes; slow down")
+    retry = None
+    if idempotency_key is not None:
+        body = await request.body()
+        retry = RetryKey.of(
+            identity.user_id, idempotency_key, request.method, request.url.path, body
+        )
+    return Writer(identity, state.units, retry)
+
+
+WriterDep = Annotated[Writer, Depends(writer)]

@@ -1,0 +1,91 @@
+"""The one mapping from domain errors (and request-level failures) to HTTP status and JSON body."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from studygroups.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    GateNotMet,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+from studygroups.storage.database import is_connection_error
+
+log = logging.getLogger("studygroups.api")
+
+STATUS: dict[type[DomainError], int] = {
+    Invalid: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+}
+
+
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    return {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message, **extra}
+
+
+def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
+
+
+def status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers; every error the API returns passes through here."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        if isinstance(error, GateNotMet):
+            extra = {"required": error.required, "current": error.current, "missing": error.missing}
+        return error_response(status_of(error), error.message, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "problem": e.get("msg", "invalid"),
+            }
+            for e in error.errors()
+        ]
+        summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details[:5])
+        return error_response(400, f"invalid request: {summary}", details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return error_response(error.status_code, str(error.detail))
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, error: DBAPIError) -> JSONResponse:
+        if isinstance(error, OperationalError) or is_connection_error(error):
+            log.warning("database unavailable: %s", error.__class__.__name__)
+            return error_response(503, "the database is unavailable; nothing was changed, retry")
+        raise error
+
+    @app.exception_handler(OSError)
+    async def connection_error(_: Request, error: OSError) -> JSONResponse:
+        log.warning("database unavailable: %s", error)
+        return error_response(503, "the database is unavailable; nothing was changed, retry")

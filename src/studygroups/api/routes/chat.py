@@ -1,0 +1,38 @@
+"""Session chat: /groups/:groupId/sessions/:sessionId/chat"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from studygroups.api.deps import ReaderDep, WriterDep
+from studygroups.api.schemas import PostChat
+from studygroups.services import chat
+
+router = APIRouter(prefix="/groups/{group_id}/sessions/{session_id}/chat", tags=["chat"])
+
+
+@router.post("", status_code=201)
+async def post_message(
+    group_id: str, session_id: str, body: PostChat, run: WriterDep
+) -> JSONResponse:
+    return await run(
+        lambda uow: chat.post_message(
+            uow, run.identity, group_id, session_id, body.round_index, body.message
+        ),
+        status_code=201,
+    )
+
+
+@router.get("")
+async def list_messages(
+    group_id: str,
+    session_id: str,
+    read: ReaderDep,
+    round_index: Annotated[int | None, Query(ge=1, le=10)] = None,
+) -> Any:
+    return await read(
+        lambda uow: chat.list_messages(uow, read.identity, group_id, session_id, round_index)
+    )

@@ -1,0 +1,35 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+router = APIRouter(tags=["operations"])
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, ReadinessCheck] = request.app.state.readiness
+    results = {name: await check() for name, check in checks.items()}
+    ready = all(results.values())
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": {name: "ok" if ok else "unavailable" for name, ok in results.items()},
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics
+    return Response(registry.render(), media_type=registry.content_type)

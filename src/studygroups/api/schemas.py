@@ -1,0 +1,59 @@
+"""Request bodies (snake_case), validated strictly; no logic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from studygroups.domain.groups import MemberRole
+from studygroups.domain.rounds import RoundStatus
+from studygroups.domain.sessions import Layer, SessionStatus
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateGroup(Body):
+    name: StrictStr = Field(min_length=1, max_length=200)
+    scope_type: StrictStr | None = Field(default=None, max_length=64)
+    scope_id: StrictStr | None = Field(default=None, max_length=200)
+
+
+class InviteMember(Body):
+    user_id: StrictStr = Field(min_length=1, max_length=255)
+    role: MemberRole = MemberRole.MEMBER
+
+
+class CreateSession(Body):
+    rounds_count: StrictInt = Field(ge=1, le=10)
+    mode: StrictStr = Field(default="PI", min_length=1, max_length=32)
+    layer: Layer = Layer.L1
+    content_id: StrictStr | None = Field(default=None, max_length=200)
+
+
+class SetStatus(Body):
+    status: SessionStatus
+
+
+class UpdatePrompt(Body):
+    prompt_text: StrictStr = Field(min_length=1, max_length=2000)
+    options: list[StrictStr] | None = Field(default=None, max_length=20)
+    linked_highlight_ids: list[StrictStr] | None = Field(default=None, max_length=100)
+
+
+class Advance(Body):
+    to_status: RoundStatus
+    force: StrictBool = False
+
+
+class SubmitActivity(Body):
+    round_index: StrictInt = Field(ge=1, le=10)
+    event_type: StrictStr = Field(min_length=1, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class PostChat(Body):
+    round_index: StrictInt = Field(ge=1, le=10)
+    message: StrictStr = Field(max_length=20_000)

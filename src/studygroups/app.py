@@ -1,0 +1,149 @@
+"""The composition root: create_app(settings) builds and wires every part; nothing else does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from studygroups import __version__
+from studygroups.api import errors
+from studygroups.api.deps import ApiState
+from studygroups.api.middleware import BodyLimit, Timing
+from studygroups.api.routes import chat, groups, ops, sessions
+from studygroups.config import Settings
+from studygroups.metrics import Metrics
+from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.namespace import Gateway
+from studygroups.realtime.presence import LocalPresence
+from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
+from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
+from studygroups.services.commands import purge_expired_keys
+from studygroups.services.feed import EventFeed
+from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
+from studygroups.services.users import UserDirectory
+from studygroups.storage.database import Database
+
+log = logging.getLogger("studygroups")
+
+PURGE_EVERY_SECONDS = 3600.0
+
+
+@dataclass
+class Service:
+    """The built service: the ASGI app to serve and the parts tests may look at."""
+
+    asgi: Any
+    api: FastAPI
+    sio: Any
+    units: UnitOfWorkFactory
+    database: Database
+    sequencer: Sequencer
+    gateway: Gateway
+
+
+def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
+    metrics = Metrics()
+    manager: LocalManager | ClusterManager = (
+        ClusterManager(settings.redis_url) if settings.redis_url else LocalManager()
+    )
+    sio = build_server(manager, list(settings.frontend_urls))
+
+    async def relay(event: str, data: Any, room: str) -> None:
+        await sio.emit(event, data, room=room, namespace=NAMESPACE)
+
+    units = UnitOfWorkFactory(database, RoomPublisher(relay), clock)
+    feed = EventFeed(units)
+    sequencer = Sequencer(feed, metrics)
+    sequencer.local_emit = partial(local_emit, sio)
+    users = UserDirectory(units)
+    gateway = Gateway(
+        jwt_secret=settings.jwt_secret,
+        units=units,
+        feed=feed,
+        users=users,
+        presence=LocalPresence(),
+        sequencer=sequencer,
+        metrics=metrics,
+        replay_limit=settings.replay_limit,
+    )
+    sio.register_namespace(gateway)
+    manager.on_internal = gateway.on_internal
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        purger = asyncio.create_task(_purge_keys_forever(units))
+        try:
+            yield
+        finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
+            await database.dispose()
+
+    api = FastAPI(
+        title="studygroups",
+        version=__version__,
+        lifespan=lifespan,
+        description="Real-time peer-instruction study-group sessions. "
+        "Socket.IO namespace /study-groups at /socket.io/.",
+    )
+    api.state.api = ApiState(
+        units=units,
+        users=users,
+        jwt_secret=settings.jwt_secret,
+        write_limiter=RateLimiter(LIMITS["rest_write"]),
+    )
+    api.state.metrics = metrics
+    api.state.readiness = {"database": database.ping}
+    errors.install(api)
+    for router in (groups.router, sessions.router, chat.router, ops.router):
+        api.include_router(router)
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.frontend_urls),
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
+    asgi = socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+    return Service(
+        asgi=asgi,
+        api=api,
+        sio=sio,
+        units=units,
+        database=database,
+        sequencer=sequencer,
+        gateway=gateway,
+    )
+
+
+def create_app(settings: Settings) -> Any:
+    """The ASGI app: REST (FastAPI) and Socket.IO on one port."""
+    return build(settings).asgi
+
+
+async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:
+    while True:
+        try:
+            removed = await purge_expired_keys(units)
+            if removed:
+                log.info("Purged %d expired idempotency keys", removed)
+        except Exception:
+            log.warning("could not purge idempotency keys; will retry", exc_info=True)
+        await asyncio.sleep(PURGE_EVERY_SECONDS)

@@ -1,0 +1,76 @@
+"""`studygroups serve | migrate | token`: argparse front door; nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from studygroups.config import Settings
+from studygroups.identity import mint_token, parse_ttl
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _migrate(settings: Settings) -> None:
+    from studygroups.storage.migrate import upgrade
+
+    asyncio.run(upgrade(settings.database_url))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="studygroups", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations and serve REST + Socket.IO")
+    serve.add_argument("--host", default=None, help="interface (default HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default PORT or 8000)")
+    serve.add_argument("--no-migrate", action="store_true", help="skip migrations at start")
+    commands.add_parser("migrate", help="upgrade the database at DATABASE_URL to the latest schema")
+    token = commands.add_parser("token", help="mint a development JWT for the configured secret")
+    token.add_argument("--sub", required=True, help="user id")
+    token.add_argument("--name", required=True)
+    token.add_argument("--email", required=True)
+    token.add_argument("--ttl", default="8h", help="lifetime, e.g. 15m, 8h, 7d (default 8h)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    _configure_logging(settings.log_level)
+    if args.command == "token":
+        try:
+            ttl = parse_ttl(args.ttl)
+        except ValueError as error:
+            parser.error(str(error))
+        print(mint_token(settings.jwt_secret, args.sub, args.name, args.email, ttl))
+        return 0
+    if args.command == "migrate":
+        _migrate(settings)
+        logging.getLogger("studygroups").info("Database is at the latest schema")
+        return 0
+    return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
+    import uvicorn
+
+    from studygroups.app import create_app
+
+    if migrate:
+        _migrate(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        ws_per_message_deflate=False,
+        lifespan="on",
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure rules of study groups: no I/O, no frameworks, no clock."""

@@ -1,0 +1,157 @@
+"""Durable session events: wire name plus the seed's camelCase payload.
+
+`seq` and `timestamp` are added by the event log when the event is stored, inside the
+transaction of the change that caused it (see docs/architecture.md, "The event pipeline").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from studygroups.domain.activity import ActivityType
+from studygroups.domain.rounds import RoundStatus
+
+JsonObject = dict[str, object]
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every durable event; `name` is the Socket.IO event name."""
+
+    name: ClassVar[str]
+    session_id: str
+
+    def payload(self) -> JsonObject:
+        raise NotImplementedError  # every concrete event defines its own payload
+
+
+@dataclass(frozen=True)
+class SessionStarted(DomainEvent):
+    name: ClassVar[str] = "session.started"
+    started_by: str
+
+    def payload(self) -> JsonObject:
+        return {"sessionId": self.session_id, "status": "RUNNING", "startedBy": self.started_by}
+
+
+@dataclass(frozen=True)
+class SessionEnded(DomainEvent):
+    name: ClassVar[str] = "session.ended"
+
+    def payload(self) -> JsonObject:
+        return {"sessionId": self.session_id, "status": "FINISHED"}
+
+
+@dataclass(frozen=True)
+class SessionStatusChanged(DomainEvent):
+    """A move that neither starts nor ends the session (RUNNING → POST); beyond the seed."""
+
+    name: ClassVar[str] = "session.statusChanged"
+    status: str
+
+    def payload(self) -> JsonObject:
+        return {"sessionId": self.session_id, "status": self.status}
+
+
+@dataclass(frozen=True)
+class RoundAdvanced(DomainEvent):
+    name: ClassVar[str] = "round.advanced"
+    round_id: str
+    round_index: int
+    status: RoundStatus
+    previous_status: RoundStatus
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "status": str(self.status),
+            "previousStatus": str(self.previous_status),
+        }
+
+
+@dataclass(frozen=True)
+class PromptUpdated(DomainEvent):
+    name: ClassVar[str] = "prompt.updated"
+    round_id: str
+    round_index: int
+    prompt: str
+    options: list[str] | None
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "prompt": self.prompt,
+            "options": self.options,
+        }
+
+
+@dataclass(frozen=True)
+class _BallotCast(DomainEvent):
+    """A vote or revote: who voted, never what (peers must not see answers before discussion)."""
+
+    activity: ClassVar[ActivityType]
+    round_id: str
+    round_index: int
+    user_id: str
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "userId": self.user_id,
+            "eventType": str(self.activity),
+        }
+
+
+@dataclass(frozen=True)
+class VoteSubmitted(_BallotCast):
+    name: ClassVar[str] = "vote.submitted"
+    activity: ClassVar[ActivityType] = ActivityType.PI_VOTE_SUBMIT
+
+
+@dataclass(frozen=True)
+class RevoteSubmitted(_BallotCast):
+    name: ClassVar[str] = "revote.submitted"
+    activity: ClassVar[ActivityType] = ActivityType.PI_REVOTE_SUBMIT
+
+
+@dataclass(frozen=True)
+class SharedCardCreated(DomainEvent):
+    name: ClassVar[str] = "sharedCard.created"
+    round_id: str
+    round_index: int
+    card_id: str
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "cardId": self.card_id,
+        }
+
+
+@dataclass(frozen=True)
+class ChatMessagePosted(DomainEvent):
+    name: ClassVar[str] = "chat.message"
+    message_id: str
+    round_index: int
+    message: str
+    user_id: str
+    user_name: str
+
+    def payload(self) -> JsonObject:
+        return {
+            "id": self.message_id,
+            "sessionId": self.session_id,
+            "roundIndex": self.round_index,
+            "message": self.message,
+            "userId": self.user_id,
+            "userName": self.user_name,
+        }

@@ -1,0 +1,74 @@
+"""Group membership: roles, statuses and the invite → accept → remove transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from studygroups.domain.errors import Conflict, Forbidden, Invalid
+
+
+class MemberRole(StrEnum):
+    OWNER = "OWNER"
+    MOD = "MOD"
+    MEMBER = "MEMBER"
+
+
+class MemberStatus(StrEnum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    REMOVED = "REMOVED"
+
+
+GROUP_NAME_MAX = 200
+
+
+def clean_group_name(name: str) -> str:
+    """A group name is trimmed and must be 1..200 characters."""
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > GROUP_NAME_MAX:
+        raise Invalid(f"name must be 1..{GROUP_NAME_MAX} characters")
+    return cleaned
+
+
+def is_moderator(role: MemberRole | None, status: MemberStatus | None) -> bool:
+    """OWNER and MOD members who are ACTIVE moderate the group."""
+    return status is MemberStatus.ACTIVE and role in (MemberRole.OWNER, MemberRole.MOD)
+
+
+def check_can_invite(
+    inviter_role: MemberRole | None,
+    inviter_status: MemberStatus | None,
+    invitee_status: MemberStatus | None,
+) -> None:
+    """Only moderators invite; an ACTIVE member cannot be invited again."""
+    if not is_moderator(inviter_role, inviter_status):
+        raise Forbidden("only the group's OWNER or MOD may invite members")
+    if invitee_status is MemberStatus.ACTIVE:
+        raise Conflict("the user is already an active member")
+
+
+def check_can_accept(status: MemberStatus | None) -> None:
+    """Only a pending invitation can be accepted."""
+    if status is None or status is MemberStatus.REMOVED:
+        raise Forbidden("there is no invitation for you in this group")
+    if status is MemberStatus.ACTIVE:
+        raise Conflict("you are already an active member")
+
+
+def check_can_remove(
+    actor_id: str,
+    actor_role: MemberRole | None,
+    actor_status: MemberStatus | None,
+    target_id: str,
+    target_role: MemberRole | None,
+    target_status: MemberStatus | None,
+) -> None:
+    """Moderators remove others (a MOD cannot remove an OWNER); anyone may leave."""
+    if target_status is None or target_status is MemberStatus.REMOVED:
+        raise Conflict("the user is not a member of this group")
+    if actor_id == target_id:
+        return
+    if not is_moderator(actor_role, actor_status):
+        raise Forbidden("only the group's OWNER or MOD may remove other members")
+    if target_role is MemberRole.OWNER and actor_role is not MemberRole.OWNER:
+        raise Forbidden("only an OWNER may remove an OWNER")

@@ -1,0 +1,57 @@
+"""Token buckets with an injected clock; every limit the service enforces is in LIMITS."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: float  # tokens added per second
+    burst: float  # bucket size
+
+
+LIMITS: dict[str, Limit] = {
+    # `typing` is relayed at most once per 250 ms per user and session (API.md).
+    "typing": Limit(rate=4.0, burst=1.0),
+    # Joining is cheap for people and costly for floods: 10 at once, then 2 per second per socket.
+    "join": Limit(rate=2.0, burst=10.0),
+    # Read receipts and other small socket events.
+    "socket": Limit(rate=20.0, burst=40.0),
+    # REST writes per user: generous for people, a wall for scripts gone wrong.
+    "rest_write": Limit(rate=50.0, burst=100.0),
+}
+
+
+class RateLimiter:
+    """Keyed token buckets; `allow(key)` takes one token or says no."""
+
+    def __init__(
+        self, limit: Limit, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._buckets: dict[object, tuple[float, float]] = {}
+        self._max_keys = max_keys
+
+    def allow(self, key: object) -> bool:
+        now = self._clock()
+        tokens, last = self._buckets.get(key, (self._limit.burst, now))
+        tokens = min(self._limit.burst, tokens + (now - last) * self._limit.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        if len(self._buckets) >= self._max_keys and key not in self._buckets:
+            self._prune(now)
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
+
+    def forget(self, key: object) -> None:
+        self._buckets.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        """Drop buckets that have refilled: they hold no information."""
+        full_after = self._limit.burst / self._limit.rate
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}

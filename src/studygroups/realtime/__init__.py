@@ -1,0 +1,1 @@
+"""Socket.IO transport: the /study-groups namespace, rooms, presence and ordered delivery."""

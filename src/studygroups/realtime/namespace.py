@@ -1,0 +1,330 @@
+"""The /study-groups namespace: authentication, rooms, presence, typing and read receipts.
+
+Handlers are thin: validate the payload, ask a service, answer an ack. A refused or malformed
+event never disconnects the socket or joins a room; its ack says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+
+from studygroups.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+from studygroups.identity import Identity, decode_token
+from studygroups.metrics import Metrics
+from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.presence import Presence
+from studygroups.realtime.publisher import (
+    DURABLE,
+    EVICT,
+    NAMESPACE,
+    Sequencer,
+    decode,
+    room_of,
+)
+from studygroups.services import chat
+from studygroups.services.feed import EventFeed
+from studygroups.services.unit_of_work import UnitOfWorkFactory
+from studygroups.services.users import UserDirectory
+from studygroups.storage.event_log import iso_timestamp
+
+log = logging.getLogger("studygroups.realtime")
+
+ACK_CODES: dict[type[DomainError], str] = {
+    Invalid: "BAD_REQUEST",
+    Unauthenticated: "UNAUTHORIZED",
+    Forbidden: "FORBIDDEN",
+    NotFound: "NOT_FOUND",
+    Conflict: "CONFLICT",
+    RateLimited: "RATE_LIMITED",
+}
+
+
+def ack_error(error: DomainError) -> dict[str, Any]:
+    code = next((ACK_CODES[k] for k in type(error).__mro__ if k in ACK_CODES), "BAD_REQUEST")
+    return {"success": False, "error": {"code": code, "message": error.message}}
+
+
+def now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return iso_timestamp(datetime.now(UTC))
+
+
+@dataclass
+class Client:
+    identity: Identity
+    sessions: set[str] = field(default_factory=set)
+
+
+def _payload(data: Any) -> Mapping[str, Any]:
+    if not isinstance(data, dict):
+        raise Invalid("payload must be an object")
+    return data
+
+
+def _session_id(data: Mapping[str, Any]) -> str:
+    value = data.get("sessionId")
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise Invalid("sessionId must be a string of 1..64 characters")
+    return value
+
+
+def _last_seq(data: Mapping[str, Any]) -> int | None:
+    value = data.get("lastSeq")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
+        raise Invalid("lastSeq must be a non-negative integer")
+    return value
+
+
+def token_of(environ: Mapping[str, Any], auth: Any) -> str | None:
+    """`auth.token` first, then the `token` query parameter."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"].strip():
+        return str(auth["token"])
+    query = parse_qs(str(environ.get("QUERY_STRING", "")))
+    tokens = query.get("token")
+    return tokens[0] if tokens else None
+
+
+class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Socket.IO handlers of /study-groups; `on_<event>` methods are the client events."""
+
+    def __init__(
+        self,
+        *,
+        jwt_secret: str,
+        units: UnitOfWorkFactory,
+        feed: EventFeed,
+        users: UserDirectory,
+        presence: Presence,
+        sequencer: Sequencer,
+        metrics: Metrics,
+        replay_limit: int,
+    ) -> None:
+        super().__init__(NAMESPACE)
+        self._secret = jwt_secret
+        self._units = units
+        self._feed = feed
+        self._users = users
+        self._presence = presence
+        self._sequencer = sequencer
+        self._metrics = metrics
+        self._replay_limit = replay_limit
+        self._clients: dict[str, Client] = {}
+        self._by_user: dict[str, set[str]] = {}
+        self._typing = RateLimiter(LIMITS["typing"])
+        self._joins = RateLimiter(LIMITS["join"])
+        self._small = RateLimiter(LIMITS["socket"])
+
+    # -- connection ---------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+        try:
+            identity = decode_token(token_of(environ, auth), self._secret)
+        except Unauthenticated as error:
+            raise socketio.exceptions.ConnectionRefusedError(error.message) from None
+        await self._users.remember(identity)
+        self._clients[sid] = Client(identity)
+        self._by_user.setdefault(identity.user_id, set()).add(sid)
+        await self.enter_room(sid, f"user:{identity.user_id}")
+        self._metrics.connections.inc()
+        log.info("Client connected: %s, User: %s", sid, identity.user_id)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        client = self._clients.pop(sid, None)
+        if client is None:
+            return
+        for session_id in list(client.sessions):
+            await self._leave(sid, client, session_id)
+        sids = self._by_user.get(client.identity.user_id)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self._by_user[client.identity.user_id]
+        self._joins.forget(sid)
+        self._small.forget(sid)
+        self._metrics.connections.dec()
+        log.info(
+            "Client disconnected: %s, User: %s, reason: %s", sid, client.identity.user_id, reason
+        )
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every client event passes here: unknown ones are refused, errors become acks."""
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        handler = getattr(self, f"on_{event}", None)
+        if handler is None or event not in ("joinSession", "leaveSession", "typing", "markRead"):
+            return {
+                "success": False,
+                "error": {"code": "BAD_REQUEST", "message": f"unknown event {event!r}"},
+            }
+        sid, data = args[0], (args[1] if len(args) > 1 else None)
+        client = self._clients.get(sid)
+        if client is None:
+            return ack_error(Unauthenticated("not connected"))
+        try:
+            return await handler(sid, client, data)
+        except DomainError as error:
+            return ack_error(error)
+        except Exception:
+            log.exception("handler %s failed for %s", event, sid)
+            return {
+                "success": False,
+                "error": {"code": "INTERNAL", "message": "the server failed; retry"},
+            }
+
+    # -- rooms --------------------------------------------------------------------------------
+
+    async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
+        if not self._joins.allow(sid):
+            raise RateLimited("too many joinSession requests; slow down")
+        payload = _payload(data)
+        session_id = _session_id(payload)
+        last_seq = _last_seq(payload)
+        identity = client.identity
+        await self._feed.authorize_join(identity, session_id)
+        lane = self._sequencer.lane(session_id)
+        async with lane.lock:
+            head = await self._sequencer.catch_up(session_id, lane)
+            if sid not in self._clients:
+                return ack_error(Unauthenticated("disconnected while joining"))
+            newly = session_id not in client.sessions
+            if newly:
+                await self.enter_room(sid, room_of(session_id))
+                client.sessions.add(session_id)
+                self._sequencer.joined(session_id)
+            ack: dict[str, Any] = {"success": True, "sessionId": session_id, "seq": head}
+            if last_seq is not None:
+                if last_seq > head or head - last_seq > self._replay_limit:
+                    ack["resync"] = True
+                    ack["missed"] = []
+                else:
+                    missed = await self._feed.between(session_id, last_seq, head)
+                    ack["missed"] = [e.as_json() for e in missed]
+        first = newly and await self._presence.add(session_id, identity.user_id, identity.name, sid)
+        ack["presence"] = await self._presence.present(session_id)
+        self._metrics.rooms.set(self._sequencer.rooms)
+        log.info("User %s joined session %s", identity.user_id, session_id)
+        if first:
+            await self._signal(
+                "userJoined",
+                session_id,
+                identity.user_id,
+                {"userId": identity.user_id, "userName": identity.name},
+            )
+        return ack
+
+    async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
+        session_id = _session_id(_payload(data))
+        await self._leave(sid, client, session_id)
+        return {"success": True, "sessionId": session_id}
+
+    async def _leave(self, sid: str, client: Client, session_id: str) -> None:
+        if session_id not in client.sessions:
+            return
+        client.sessions.discard(session_id)
+        await self.leave_room(sid, room_of(session_id))
+        self._sequencer.left(session_id)
+        self._metrics.rooms.set(self._sequencer.rooms)
+        identity = client.identity
+        log.info("User %s left session %s", identity.user_id, session_id)
+        if await self._presence.remove(session_id, identity.user_id, sid):
+            await self._signal(
+                "userLeft",
+                session_id,
+                identity.user_id,
+                {"userId": identity.user_id, "userName": identity.name},
+            )
+
+    # -- ephemeral signals --------------------------------------------------------------------
+
+    async def on_typing(self, sid: str, client: Client, data: Any) -> dict[str, Any]:
+        payload = _payload(data)
+        session_id = _session_id(payload)
+        is_typing = payload.get("isTyping")
+        if not isinstance(is_typing, bool):
+            raise Invalid("isTyping must be a boolean")
+        if session_id not in client.sessions:
+            raise Forbidden("join the session before sending typing")
+        identity = client.identity
+        if not self._typing.allow((identity.user_id, session_id)):
+            raise RateLimited("typing is relayed at most once per 250 ms")
+        await self._signal(
+            "chat.typing",
+            session_id,
+            identity.user_id,
+            {
+                "sessionId": session_id,
+                "userId": identity.user_id,
+                "userName": identity.name,
+                "isTyping": is_typing,
+            },
+        )
+        return {"success": True}
+
+    async def on_markRead(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
+        if not self._small.allow(sid):
+            raise RateLimited("too many markRead requests; slow down")
+        payload = _payload(data)
+        session_id = _session_id(payload)
+        message_id = payload.get("messageId")
+        if not isinstance(message_id, str) or not 1 <= len(message_id) <= 64:
+            raise Invalid("messageId must be a string of 1..64 characters")
+        identity = client.identity
+        async with self._units() as uow:
+            cursor = await chat.mark_read(uow, identity, session_id, message_id)
+            await uow.commit()
+        await self._signal(
+            "chat.read",
+            session_id,
+            identity.user_id,
+            {
+                "sessionId": session_id,
+                "userId": identity.user_id,
+                "messageId": cursor["message_id"],
+            },
+        )
+        return {"success": True, "sessionId": session_id, "messageId": cursor["message_id"]}
+
+    async def _signal(
+        self, event: str, session_id: str, user_id: str, data: dict[str, Any]
+    ) -> None:
+        """An ephemeral event to the others in the room: not logged, no seq."""
+        data["timestamp"] = now_iso()
+        skip = sorted(self._by_user.get(user_id, ()))
+        await self.emit(event, data, room=room_of(session_id), skip_sid=skip)
+
+    # -- internal messages from the manager ---------------------------------------------------
+
+    async def on_internal(self, event: str, data: Any) -> None:
+        if event == DURABLE:
+            session_id = str(data["sessionId"])
+            await self._sequencer.deliver(
+                session_id, [decode(session_id, e) for e in data["events"]]
+            )
+        elif event == EVICT:
+            await self.evict(str(data["userId"]), [str(s) for s in data["sessionIds"]])
+
+    async def evict(self, user_id: str, session_ids: list[str]) -> None:
+        """Membership was revoked: this process's sockets of the user leave those rooms now."""
+        for sid in list(self._by_user.get(user_id, ())):
+            client = self._clients.get(sid)
+            if client is None:
+                continue
+            for session_id in session_ids:
+                await self._leave(sid, client, session_id)

@@ -1,0 +1,161 @@
+"""Durable events to session rooms, each socket getting every seq once and in order.
+
+How order is kept (docs/architecture.md, "The event pipeline"):
+
+* Services hand committed events to `RoomPublisher.publish`, which passes them to the Socket.IO
+  manager as one internal message. In one process the manager hands it straight to this
+  process's `Sequencer`; with Redis every process's manager hands it to its own `Sequencer`,
+  in whatever order Redis delivers messages from different publishers.
+* The `Sequencer` is the only code that emits durable events to local sockets. Per session it
+  keeps a lane: a lock and the last seq it delivered. Under the lock an event at or below that
+  seq is dropped (already delivered), the next seq is emitted, and an event further ahead first
+  has the gap read from the log and emitted. A seq is only published after its transaction
+  commits, and the session row lock numbers commits in order, so the gap is always in the log.
+* `joinSession` takes the same lane lock: it brings the room up to the log's head, then enters
+  the room and answers `missed` up to that head. Everything after the head arrives live, so a
+  socket gets each event once — live or in `missed`, never both, never a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from studygroups.metrics import Metrics
+from studygroups.services.feed import EventFeed
+from studygroups.storage.event_log import StoredEvent
+
+log = logging.getLogger("studygroups.realtime")
+
+NAMESPACE = "/study-groups"
+DURABLE = "__studygroups.durable"
+EVICT = "__studygroups.evict"
+INTERNAL_EVENTS = frozenset({DURABLE, EVICT})
+
+# emit(event, data, room, skip_sids) to this process's sockets only
+LocalEmit = Callable[[str, Any, str, list[str] | None], Awaitable[None]]
+
+
+def room_of(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def encode(event: StoredEvent) -> list[Any]:
+    return [event.seq, event.event, event.data, event.created_at]
+
+
+def decode(session_id: str, item: list[Any]) -> StoredEvent:
+    seq, name, data, created_at = item
+    return StoredEvent(session_id, int(seq), str(name), dict(data), str(created_at))
+
+
+@dataclass
+class Lane:
+    """Delivery state of one session in this process."""
+
+    delivered: int | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    members: int = 0  # local sockets in the room
+
+
+class Sequencer:
+    """Delivers durable events to this process's sockets in seq order, once each."""
+
+    def __init__(self, feed: EventFeed, metrics: Metrics) -> None:
+        self._feed = feed
+        self._metrics = metrics
+        self._lanes: dict[str, Lane] = {}
+        self.local_emit: LocalEmit | None = None
+
+    def lane(self, session_id: str) -> Lane:
+        lane = self._lanes.get(session_id)
+        if lane is None:
+            lane = self._lanes[session_id] = Lane()
+        return lane
+
+    async def deliver(self, session_id: str, events: Sequence[StoredEvent]) -> None:
+        lane = self._lanes.get(session_id)
+        if lane is None:
+            return  # nobody here listens to this session; joiners read the log
+        async with lane.lock:
+            if lane.members == 0:
+                return
+            for event in sorted(events, key=lambda e: e.seq):
+                await self._advance_to(session_id, lane, event.seq, event)
+
+    async def catch_up(self, session_id: str, lane: Lane) -> int:
+        """Under the lane lock: emit whatever the log holds beyond what was delivered."""
+        head = await self._feed.head(session_id)
+        if lane.delivered is None or lane.members == 0:
+            lane.delivered = head
+        elif head > lane.delivered:
+            await self._advance_to(session_id, lane, head, None)
+        return head
+
+    async def catch_up_all(self) -> None:
+        """After a broken link to the other processes: fill every room from the log."""
+        for session_id, lane in list(self._lanes.items()):
+            async with lane.lock:
+                await self.catch_up(session_id, lane)
+
+    async def _advance_to(
+        self, session_id: str, lane: Lane, seq: int, event: StoredEvent | None
+    ) -> None:
+        delivered = lane.delivered or 0
+        if lane.delivered is not None and seq <= delivered:
+            return
+        last = seq if event is None else seq - 1
+        if lane.delivered is not None and last > delivered:
+            for gap_event in await self._feed.between(session_id, delivered, last):
+                await self._emit(session_id, lane, gap_event)
+        if event is not None:
+            await self._emit(session_id, lane, event)
+        lane.delivered = max(lane.delivered or 0, seq)
+
+    async def _emit(self, session_id: str, lane: Lane, event: StoredEvent) -> None:
+        assert self.local_emit is not None, "the sequencer is wired by create_app"
+        await self.local_emit(event.event, event.data, room_of(session_id), None)
+        lane.delivered = event.seq
+        self._metrics.events_emitted.labels(event.event).inc()
+        log.info("Emitted %s to session %s seq=%d", event.event, session_id, event.seq)
+
+    def joined(self, session_id: str) -> None:
+        self.lane(session_id).members += 1
+
+    def left(self, session_id: str) -> None:
+        lane = self._lanes.get(session_id)
+        if lane is None:
+            return
+        lane.members -= 1
+        if lane.members <= 0 and not lane.lock.locked():
+            del self._lanes[session_id]
+
+    @property
+    def rooms(self) -> int:
+        return len(self._lanes)
+
+
+Relay = Callable[[str, Any, str], Awaitable[None]]
+
+
+class RoomPublisher:
+    """The services' Publisher: hands committed events and evictions to every process."""
+
+    def __init__(self, relay: Relay) -> None:
+        self._relay = relay
+
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        by_session: dict[str, list[StoredEvent]] = {}
+        for event in events:
+            by_session.setdefault(event.session_id, []).append(event)
+        for session_id, batch in by_session.items():
+            message = {"sessionId": session_id, "events": [encode(e) for e in batch]}
+            await self._relay(DURABLE, message, room_of(session_id))
+
+    async def remove_user(self, user_id: str, session_ids: Sequence[str]) -> None:
+        await self._relay(
+            EVICT, {"userId": user_id, "sessionIds": list(session_ids)}, f"user:{user_id}"
+        )

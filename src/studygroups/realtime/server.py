@@ -1,0 +1,84 @@
+"""The Socket.IO server and its client managers: in memory for one process, Redis for many.
+
+Both managers route the gateway's internal messages (durable events, evictions) to this
+process's handler instead of to sockets; with Redis that happens on every process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from studygroups.realtime.publisher import INTERNAL_EVENTS, NAMESPACE
+
+log = logging.getLogger("studygroups.realtime")
+
+InternalHandler = Callable[[str, Any], Awaitable[None]]
+
+
+class LocalManager(socketio.AsyncManager):  # type: ignore[misc]
+    """One process: internal messages go straight to the handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_internal: InternalHandler | None = None
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if event in INTERNAL_EVENTS:
+            assert self.on_internal is not None
+            await self.on_internal(event, data)
+            return
+        await super().emit(
+            event, data, namespace=namespace, room=to or room, skip_sid=skip_sid, callback=callback
+        )
+
+
+class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """Many processes over Redis: every process, this one included, handles internal messages."""
+
+    def __init__(self, url: str, channel: str = "studygroups") -> None:
+        super().__init__(url, channel=channel)
+        self.on_internal: InternalHandler | None = None
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") in INTERNAL_EVENTS:
+            assert self.on_internal is not None
+            data = message["data"]
+            await self.on_internal(message["event"], data[0] if isinstance(data, list) else data)
+            return
+        await super()._handle_emit(message)
+
+
+def build_server(manager: LocalManager | ClusterManager, origins: list[str]) -> Any:
+    """The AsyncServer with CORS limited to the configured front-end origins."""
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=origins,
+        logger=False,
+        engineio_logger=False,
+        max_http_buffer_size=64 * 1024,
+        namespaces=[NAMESPACE],
+    )
+
+
+async def local_emit(
+    server: Any, event: str, data: Any, room: str, skip_sids: list[str] | None
+) -> None:
+    """Emit to this process's sockets only (never through Redis)."""
+    await server.manager.emit(
+        event, data, namespace=NAMESPACE, room=room, skip_sid=skip_sids, ignore_queue=True
+    )

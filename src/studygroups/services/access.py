@@ -1,0 +1,55 @@
+"""Loading a session together with what the caller is to it: the start of every session command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studygroups.domain.errors import NotFound
+from studygroups.domain.groups import MemberRole, MemberStatus
+from studygroups.domain.permissions import can_facilitate, check_active_member
+from studygroups.domain.sessions import SessionRole, SessionStatus
+from studygroups.services.unit_of_work import UnitOfWork
+from studygroups.storage import groups as group_rows
+from studygroups.storage import sessions as session_rows
+from studygroups.storage.tables import GroupSession
+
+
+@dataclass(frozen=True)
+class SessionAccess:
+    session: GroupSession
+    user_id: str
+    group_role: MemberRole | None
+    group_status: MemberStatus | None
+    session_role: SessionRole | None
+
+    @property
+    def status(self) -> SessionStatus:
+        return SessionStatus(self.session.status)
+
+    @property
+    def facilitates(self) -> bool:
+        return can_facilitate(self.group_role, self.group_status, self.session_role)
+
+
+async def load_session(
+    uow: UnitOfWork, session_id: str, user_id: str, *, lock: bool = False
+) -> SessionAccess:
+    """The session (locked for writing when asked) and the caller's roles; 404 if unknown.
+
+    Non-members get 403: a session id is not a secret worth a 404, and the difference helps
+    clients tell "wrong id" from "no access".
+    """
+    session = await session_rows.get(uow.db, session_id, for_update=lock)
+    if session is None:
+        raise NotFound("session not found")
+    membership = await group_rows.membership(uow.db, session.group_id, user_id)
+    member = await session_rows.member(uow.db, session_id, user_id)
+    access = SessionAccess(
+        session=session,
+        user_id=user_id,
+        group_role=MemberRole(membership.role) if membership else None,
+        group_status=MemberStatus(membership.status) if membership else None,
+        session_role=SessionRole(member.role) if member else None,
+    )
+    check_active_member(access.group_status)
+    return access

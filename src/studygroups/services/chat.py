@@ -1,0 +1,103 @@
+"""Chat use cases: post a message, list them with read cursors, move a read cursor."""
+
+from __future__ import annotations
+
+import uuid
+
+from studygroups.domain import chat as rules
+from studygroups.domain import sessions as session_rules
+from studygroups.domain.errors import NotFound
+from studygroups.domain.events import ChatMessagePosted
+from studygroups.identity import Identity
+from studygroups.services import views
+from studygroups.services.access import SessionAccess, load_session
+from studygroups.services.sessions import load_round
+from studygroups.services.unit_of_work import UnitOfWork
+from studygroups.storage import chat as chat_rows
+from studygroups.storage import sessions as session_rows
+from studygroups.storage import users
+from studygroups.storage.tables import ChatMessage, ReadCursor
+
+
+async def _chat_access(
+    uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, *, lock: bool = False
+) -> SessionAccess:
+    access = await load_session(uow, session_id, actor.user_id, lock=lock)
+    if access.session.group_id != group_id:
+        raise NotFound("session not found in this group")
+    return access
+
+
+async def post_message(
+    uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, round_index: int, raw: str
+) -> views.Json:
+    """Store a cleaned message and broadcast `chat.message` with the same seq as its log entry."""
+    text = rules.clean_message(raw)
+    access = await _chat_access(uow, actor, group_id, session_id, lock=True)
+    session_rules.check_not_finished(access.status)
+    await load_round(uow, access.session, round_index)
+    message_id = str(uuid.uuid4())
+    [stored] = await uow.record(
+        session_id,
+        ChatMessagePosted(
+            session_id,
+            message_id=message_id,
+            round_index=round_index,
+            message=text,
+            user_id=actor.user_id,
+            user_name=actor.name,
+        ),
+    )
+    row = ChatMessage(
+        id=message_id,
+        session_id=session_id,
+        round_index=round_index,
+        user_id=actor.user_id,
+        message=text,
+        seq=stored.seq,
+        created_at=uow.now(),
+    )
+    uow.db.add(row)
+    await uow.db.flush()
+    role = access.session_role
+    return views.chat_message(row, actor.name, str(role) if role else None)
+
+
+async def list_messages(
+    uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, round_index: int | None
+) -> views.Json:
+    access = await _chat_access(uow, actor, group_id, session_id)
+    if round_index is not None:
+        await load_round(uow, access.session, round_index)
+    rows = await chat_rows.messages(uow.db, session_id, round_index)
+    names = await users.names(uow.db, [r.user_id for r in rows])
+    roles = {m.user_id: m.role for m in await session_rows.members(uow.db, session_id)}
+    return {
+        "messages": [views.chat_message(r, names[r.user_id], roles.get(r.user_id)) for r in rows],
+        "read_cursors": [views.read_cursor(c) for c in await chat_rows.cursors(uow.db, session_id)],
+    }
+
+
+async def mark_read(
+    uow: UnitOfWork, actor: Identity, session_id: str, message_id: str
+) -> views.Json:
+    """Move the caller's read cursor forward to `message_id` (never backwards)."""
+    await load_session(uow, session_id, actor.user_id)
+    message = await chat_rows.message(uow.db, message_id)
+    if message is None or message.session_id != session_id:
+        raise NotFound("message not found in this session")
+    cursor = await chat_rows.cursor(uow.db, session_id, actor.user_id)
+    now = uow.now()
+    if cursor is None:
+        cursor = ReadCursor(
+            session_id=session_id,
+            user_id=actor.user_id,
+            message_id=message_id,
+            message_seq=message.seq,
+            updated_at=now,
+        )
+        uow.db.add(cursor)
+    elif message.seq > cursor.message_seq:
+        cursor.message_id, cursor.message_seq, cursor.updated_at = message_id, message.seq, now
+    await uow.db.flush()
+    return views.read_cursor(cursor)

@@ -1,0 +1,301 @@
+"""Session use cases: create, read, start, change status, prompt, advance a round, read the log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from studygroups.domain import rounds as round_rules
+from studygroups.domain import sessions as session_rules
+from studygroups.domain.activity import ActivityType
+from studygroups.domain.errors import Conflict, Invalid, NotFound
+from studygroups.domain.events import (
+    PromptUpdated,
+    RoundAdvanced,
+    SessionEnded,
+    SessionStarted,
+    SessionStatusChanged,
+)
+from studygroups.domain.groups import MemberStatus
+from studygroups.domain.permissions import check_active_member, check_can_facilitate
+from studygroups.domain.rounds import RoundStatus
+from studygroups.domain.sessions import Layer, SessionStatus
+from studygroups.identity import Identity
+from studygroups.services import views
+from studygroups.services.access import SessionAccess, load_session
+from studygroups.services.unit_of_work import UnitOfWork
+from studygroups.storage import event_log, users
+from studygroups.storage import groups as group_rows
+from studygroups.storage import sessions as session_rows
+from studygroups.storage.tables import GroupSession, Round, SessionMember
+
+FEED_DEFAULT_LIMIT = 500
+FEED_MAX_LIMIT = 1000
+
+
+async def create_session(
+    uow: UnitOfWork,
+    actor: Identity,
+    group_id: str,
+    rounds_count: int,
+    mode: str,
+    layer: Layer,
+    content_id: str | None,
+) -> views.Json:
+    """Every ACTIVE member joins with a dealt role; rounds start CREATED with the layer's timers."""
+    session_rules.check_rounds_count(rounds_count)
+    if not mode.strip() or len(mode) > session_rules.MODE_MAX:
+        raise Invalid(f"mode must be 1..{session_rules.MODE_MAX} characters")
+    if content_id is not None and len(content_id) > session_rules.CONTENT_ID_MAX:
+        raise Invalid(f"content_id must be at most {session_rules.CONTENT_ID_MAX} characters")
+    group = await group_rows.lock(uow.db, group_id)
+    if group is None:
+        raise NotFound("group not found")
+    me = await group_rows.membership(uow.db, group_id, actor.user_id)
+    check_active_member(MemberStatus(me.status) if me else None)
+    active = await group_rows.active_member_ids(uow.db, group_id)
+    session_rules.check_enough_members(len(active))
+    roles = session_rules.deal_roles(active, await group_rows.finished_sessions(uow.db, group_id))
+    now = uow.now()
+    session = GroupSession(
+        id=str(uuid.uuid4()),
+        group_id=group_id,
+        status=SessionStatus.CREATED,
+        mode=mode.strip(),
+        layer=layer,
+        content_id=content_id,
+        rounds_count=rounds_count,
+        created_by=actor.user_id,
+        last_seq=0,
+        created_at=now,
+        started_at=None,
+        finished_at=None,
+    )
+    uow.db.add(session)
+    await uow.db.flush()
+    for user_id, role in roles.items():
+        uow.db.add(
+            SessionMember(
+                session_id=session.id,
+                user_id=user_id,
+                role=role,
+                attendance_status="PRESENT",
+                created_at=now,
+            )
+        )
+    timers = session_rules.LAYER_TIMERS[layer]
+    for index in range(1, rounds_count + 1):
+        uow.db.add(
+            Round(
+                id=str(uuid.uuid4()),
+                session_id=session.id,
+                round_index=index,
+                status=RoundStatus.CREATED,
+                prompt_text=None,
+                options=None,
+                linked_highlight_ids=None,
+                vote_sec=timers.vote_sec,
+                discuss_sec=timers.discuss_sec,
+                revote_sec=timers.revote_sec,
+                explain_sec=timers.explain_sec,
+                status_changed_at=None,
+                created_at=now,
+            )
+        )
+    await uow.db.flush()
+    return await session_detail(uow, session, viewer_facilitates=True)
+
+
+async def session_detail(
+    uow: UnitOfWork, session: GroupSession, *, viewer_facilitates: bool
+) -> views.Json:
+    """The full session: rounds with vote progress, members with roles, shared cards, seq."""
+    members = await session_rows.members(uow.db, session.id)
+    names = await users.names(uow.db, [m.user_id for m in members])
+    rounds = await session_rows.rounds(uow.db, session.id)
+    activity = await session_rows.activity(uow.db, session.id)
+    cards = await session_rows.shared_cards(uow.db, session.id)
+    index_of = {r.id: r.round_index for r in rounds}
+    rounds_json = []
+    for row in rounds:
+        voted = sorted(
+            {
+                a.user_id
+                for a in activity
+                if a.round_id == row.id and a.event_type == ActivityType.PI_VOTE_SUBMIT
+            }
+        )
+        revoted = sorted(
+            {
+                a.user_id
+                for a in activity
+                if a.round_id == row.id and a.event_type == ActivityType.PI_REVOTE_SUBMIT
+            }
+        )
+        rounds_json.append(
+            {
+                **views.round_(row),
+                "vote_progress": {
+                    "required": len(members),
+                    "voted": len(voted),
+                    "revoted": len(revoted),
+                    "voted_user_ids": voted,
+                    "revoted_user_ids": revoted,
+                },
+                "has_shared_card": any(c.round_id == row.id for c in cards),
+            }
+        )
+    return {
+        **views.session_summary(session),
+        "members": [
+            {
+                "user_id": m.user_id,
+                "user_name": names[m.user_id],
+                "role": m.role,
+                "attendance_status": m.attendance_status,
+            }
+            for m in members
+        ],
+        "rounds": rounds_json,
+        "shared_cards": [views.shared_card(c, index_of[c.round_id]) for c in cards],
+        "viewer_can_facilitate": viewer_facilitates,
+    }
+
+
+async def get_session(uow: UnitOfWork, actor: Identity, session_id: str) -> views.Json:
+    access = await load_session(uow, session_id, actor.user_id)
+    return await session_detail(uow, access.session, viewer_facilitates=access.facilitates)
+
+
+async def _facilitated(uow: UnitOfWork, actor: Identity, session_id: str) -> SessionAccess:
+    access = await load_session(uow, session_id, actor.user_id, lock=True)
+    check_can_facilitate(access.group_role, access.group_status, access.session_role)
+    return access
+
+
+async def start_session(uow: UnitOfWork, actor: Identity, session_id: str) -> views.Json:
+    access = await _facilitated(uow, actor, session_id)
+    if access.status is not SessionStatus.CREATED:
+        session_rules.check_not_finished(access.status)
+        raise Conflict(f"the session is {access.status}; only CREATED can start")
+    session = access.session
+    session.status, session.started_at = SessionStatus.RUNNING, uow.now()
+    await uow.record(session.id, SessionStarted(session.id, started_by=actor.user_id))
+    return await session_detail(uow, session, viewer_facilitates=True)
+
+
+async def set_session_status(
+    uow: UnitOfWork, actor: Identity, session_id: str, target: SessionStatus
+) -> views.Json:
+    if target not in (SessionStatus.POST, SessionStatus.FINISHED):
+        raise Invalid("status must be POST or FINISHED")
+    access = await _facilitated(uow, actor, session_id)
+    session_rules.check_session_transition(access.status, target)
+    session = access.session
+    session.status = target
+    if target is SessionStatus.FINISHED:
+        session.finished_at = uow.now()
+        await uow.record(session.id, SessionEnded(session.id))
+    else:
+        await uow.record(session.id, SessionStatusChanged(session.id, status=str(target)))
+    return await session_detail(uow, session, viewer_facilitates=True)
+
+
+async def load_round(uow: UnitOfWork, session: GroupSession, round_index: int) -> Round:
+    round_rules.check_round_index(round_index, session.rounds_count)
+    row = await session_rows.round_at(uow.db, session.id, round_index)
+    if row is None:
+        raise NotFound("round not found")
+    return row
+
+
+async def update_prompt(
+    uow: UnitOfWork,
+    actor: Identity,
+    session_id: str,
+    round_index: int,
+    prompt_text: str,
+    options: Sequence[str] | None,
+    linked_highlight_ids: Sequence[str] | None,
+) -> views.Json:
+    access = await _facilitated(uow, actor, session_id)
+    session_rules.check_not_finished(access.status)
+    row = await load_round(uow, access.session, round_index)
+    text, cleaned_options, highlights = round_rules.clean_prompt(
+        prompt_text, options, linked_highlight_ids
+    )
+    row.prompt_text, row.options = text, cleaned_options
+    if highlights is not None:
+        row.linked_highlight_ids = highlights
+    await uow.record(
+        session_id,
+        PromptUpdated(
+            session_id,
+            round_id=row.id,
+            round_index=round_index,
+            prompt=text,
+            options=cleaned_options,
+        ),
+    )
+    return views.round_(row)
+
+
+async def eligible_voters(uow: UnitOfWork, session_id: str, group_id: str) -> list[str]:
+    """Session members who are still ACTIVE in the group, sorted: those the gates wait for."""
+    active = set(await group_rows.active_member_ids(uow.db, group_id))
+    return [
+        m.user_id for m in await session_rows.members(uow.db, session_id) if m.user_id in active
+    ]
+
+
+async def advance_round(
+    uow: UnitOfWork,
+    actor: Identity,
+    session_id: str,
+    round_index: int,
+    target: RoundStatus,
+    force: bool,
+) -> views.Json:
+    access = await _facilitated(uow, actor, session_id)
+    session_rules.check_running(access.status)
+    row = await load_round(uow, access.session, round_index)
+    activity = await session_rows.activity(uow.db, session_id, round_id=row.id)
+    current = RoundStatus(row.status)
+    round_rules.check_advance(
+        current,
+        target,
+        members=await eligible_voters(uow, session_id, access.session.group_id),
+        voted={a.user_id for a in activity if a.event_type == ActivityType.PI_VOTE_SUBMIT},
+        revoted={a.user_id for a in activity if a.event_type == ActivityType.PI_REVOTE_SUBMIT},
+        has_explanation=await session_rows.shared_card(uow.db, row.id) is not None,
+        force=force,
+    )
+    row.status, row.status_changed_at = target, uow.now()
+    await uow.record(
+        session_id,
+        RoundAdvanced(
+            session_id,
+            round_id=row.id,
+            round_index=round_index,
+            status=target,
+            previous_status=current,
+        ),
+    )
+    return {**views.round_(row), "session_id": session_id, "previous_status": current}
+
+
+async def read_feed(
+    uow: UnitOfWork, actor: Identity, session_id: str, after_seq: int, limit: int
+) -> views.Json:
+    """The durable log after `after_seq`, in order, for members."""
+    if after_seq < 0:
+        raise Invalid("after_seq must be ≥ 0")
+    if not 1 <= limit <= FEED_MAX_LIMIT:
+        raise Invalid(f"limit must be 1..{FEED_MAX_LIMIT}")
+    access = await load_session(uow, session_id, actor.user_id)
+    events = await event_log.read_after(uow.db, session_id, after_seq, limit + 1)
+    return {
+        "events": [e.as_json() for e in events[:limit]],
+        "has_more": len(events) > limit,
+        "seq": access.session.last_seq,
+    }

@@ -1,0 +1,1 @@
+"""Everything SQL: engine, tables, repositories, the event log and migrations."""

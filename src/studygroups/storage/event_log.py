@@ -1,0 +1,99 @@
+"""The session event log: append with the session's next seq inside the caller's transaction.
+
+`seq` comes from `UPDATE group_sessions SET last_seq = last_seq + n … RETURNING last_seq`, so
+the row lock it takes numbers concurrent writers one after the other and a rollback takes its
+numbers back with it: the log has no gaps (docs/architecture.md, "The event pipeline").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studygroups.domain.events import DomainEvent
+from studygroups.storage.tables import EventLogEntry, GroupSession
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and `Z`, as every payload's `timestamp`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A durable event as kept and as broadcast: `data` is the exact payload clients receive."""
+
+    session_id: str
+    seq: int
+    event: str
+    data: dict[str, Any]
+    created_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "event": self.event,
+            "data": self.data,
+            "created_at": self.created_at,
+        }
+
+
+async def append(
+    db: AsyncSession, session_id: str, events: Sequence[DomainEvent], now: datetime
+) -> list[StoredEvent]:
+    """Number and store `events` for one session; visible to others only when the caller commits."""
+    if not events:
+        return []
+    result = await db.execute(
+        update(GroupSession)
+        .where(GroupSession.id == session_id)
+        .values(last_seq=GroupSession.last_seq + len(events))
+        .returning(GroupSession.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    last = result.scalar_one()
+    timestamp = iso_timestamp(now)
+    stored: list[StoredEvent] = []
+    for offset, domain_event in enumerate(events):
+        seq = last - len(events) + 1 + offset
+        data = {**domain_event.payload(), "seq": seq, "timestamp": timestamp}
+        db.add(
+            EventLogEntry(
+                session_id=session_id, seq=seq, event=domain_event.name, data=data, created_at=now
+            )
+        )
+        stored.append(StoredEvent(session_id, seq, domain_event.name, data, timestamp))
+    return stored
+
+
+async def read_after(
+    db: AsyncSession, session_id: str, after_seq: int, limit: int, up_to: int | None = None
+) -> list[StoredEvent]:
+    """Stored events with seq > after_seq (and ≤ up_to), in order, at most `limit`."""
+    query = select(EventLogEntry).where(
+        EventLogEntry.session_id == session_id, EventLogEntry.seq > after_seq
+    )
+    if up_to is not None:
+        query = query.where(EventLogEntry.seq <= up_to)
+    rows = await db.scalars(query.order_by(EventLogEntry.seq).limit(limit))
+    return [
+        StoredEvent(row.session_id, row.seq, row.event, row.data, iso_timestamp(row.created_at))
+        for row in rows
+    ]
+
+
+async def head(db: AsyncSession, session_id: str) -> int | None:
+    """The session's last seq, or None for an unknown session."""
+    value: int | None = await db.scalar(
+        select(GroupSession.last_seq).where(GroupSession.id == session_id)
+    )
+    return value

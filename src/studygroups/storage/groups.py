@@ -1,0 +1,78 @@
+"""Queries over groups and their members; they decide nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studygroups.storage.tables import Group, GroupMember, GroupSession, User
+
+
+async def get(db: AsyncSession, group_id: str) -> Group | None:
+    return await db.get(Group, group_id)
+
+
+async def membership(db: AsyncSession, group_id: str, user_id: str) -> GroupMember | None:
+    return await db.get(GroupMember, (group_id, user_id))
+
+
+async def members_with_users(db: AsyncSession, group_id: str) -> list[tuple[GroupMember, User]]:
+    rows = await db.execute(
+        select(GroupMember, User)
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(GroupMember.created_at, GroupMember.user_id)
+    )
+    return [(member, user) for member, user in rows.tuples()]
+
+
+async def active_member_ids(db: AsyncSession, group_id: str) -> list[str]:
+    rows = await db.scalars(
+        select(GroupMember.user_id).where(
+            GroupMember.group_id == group_id, GroupMember.status == "ACTIVE"
+        )
+    )
+    return list(rows)
+
+
+async def of_user(db: AsyncSession, user_id: str) -> list[tuple[Group, GroupMember]]:
+    """Groups where the user is ACTIVE or INVITED, newest first."""
+    rows = await db.execute(
+        select(Group, GroupMember)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .where(GroupMember.user_id == user_id, GroupMember.status.in_(("ACTIVE", "INVITED")))
+        .order_by(Group.created_at.desc(), Group.id)
+    )
+    return [(group, member) for group, member in rows.tuples()]
+
+
+async def finished_sessions(db: AsyncSession, group_id: str) -> int:
+    count = await db.scalar(
+        select(func.count())
+        .select_from(GroupSession)
+        .where(GroupSession.group_id == group_id, GroupSession.status == "FINISHED")
+    )
+    return int(count or 0)
+
+
+async def lock(db: AsyncSession, group_id: str) -> Group | None:
+    """The group row, locked on PostgreSQL so membership changes and session creation serialise."""
+    return await db.scalar(select(Group).where(Group.id == group_id).with_for_update())
+
+
+async def sessions(db: AsyncSession, group_id: str) -> list[GroupSession]:
+    rows = await db.scalars(
+        select(GroupSession)
+        .where(GroupSession.group_id == group_id)
+        .order_by(GroupSession.created_at.desc(), GroupSession.id)
+    )
+    return list(rows)
+
+
+async def open_session_ids(db: AsyncSession, group_id: str) -> list[str]:
+    rows = await db.scalars(
+        select(GroupSession.id).where(
+            GroupSession.group_id == group_id, GroupSession.status != "FINISHED"
+        )
+    )
+    return list(rows)

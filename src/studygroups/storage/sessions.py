@@ -1,0 +1,81 @@
+"""Queries over sessions, their members, rounds, activity and shared cards; they decide nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studygroups.storage.tables import Activity, GroupSession, Round, SessionMember, SharedCard
+
+
+async def get(
+    db: AsyncSession, session_id: str, *, for_update: bool = False
+) -> GroupSession | None:
+    """The session row; `for_update` locks it on PostgreSQL, serialising writers of one session."""
+    query = select(GroupSession).where(GroupSession.id == session_id)
+    if for_update:
+        query = query.with_for_update()
+    return await db.scalar(query)
+
+
+async def member(db: AsyncSession, session_id: str, user_id: str) -> SessionMember | None:
+    return await db.get(SessionMember, (session_id, user_id))
+
+
+async def members(db: AsyncSession, session_id: str) -> list[SessionMember]:
+    rows = await db.scalars(
+        select(SessionMember)
+        .where(SessionMember.session_id == session_id)
+        .order_by(SessionMember.user_id)
+    )
+    return list(rows)
+
+
+async def rounds(db: AsyncSession, session_id: str) -> list[Round]:
+    rows = await db.scalars(
+        select(Round).where(Round.session_id == session_id).order_by(Round.round_index)
+    )
+    return list(rows)
+
+
+async def round_at(db: AsyncSession, session_id: str, round_index: int) -> Round | None:
+    return await db.scalar(
+        select(Round).where(Round.session_id == session_id, Round.round_index == round_index)
+    )
+
+
+async def activity(
+    db: AsyncSession, session_id: str, round_id: str | None = None, event_type: str | None = None
+) -> list[Activity]:
+    query = select(Activity).where(Activity.session_id == session_id)
+    if round_id is not None:
+        query = query.where(Activity.round_id == round_id)
+    if event_type is not None:
+        query = query.where(Activity.event_type == event_type)
+    rows = await db.scalars(query.order_by(Activity.created_at, Activity.id))
+    return list(rows)
+
+
+async def activity_of(
+    db: AsyncSession, round_id: str, user_id: str, event_type: str
+) -> Activity | None:
+    return await db.scalar(
+        select(Activity).where(
+            Activity.round_id == round_id,
+            Activity.user_id == user_id,
+            Activity.event_type == event_type,
+        )
+    )
+
+
+async def shared_cards(db: AsyncSession, session_id: str) -> list[SharedCard]:
+    rows = await db.scalars(
+        select(SharedCard)
+        .where(SharedCard.session_id == session_id)
+        .order_by(SharedCard.created_at)
+    )
+    return list(rows)
+
+
+async def shared_card(db: AsyncSession, round_id: str) -> SharedCard | None:
+    return await db.scalar(select(SharedCard).where(SharedCard.round_id == round_id))

@@ -1,0 +1,53 @@
+"""Users: learned from token claims, or created bare when invited before their first call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studygroups.storage.tables import User
+
+
+def _insert(db: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    return sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
+
+
+async def upsert_from_claims(
+    db: AsyncSession, user_id: str, email: str, name: str, now: datetime
+) -> None:
+    """Create the user, or refresh email and name from the latest token."""
+    insert = _insert(db)
+    statement = insert(User).values(
+        id=user_id, email=email, name=name, created_at=now, updated_at=now
+    )
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[User.id], set_={"email": email, "name": name, "updated_at": now}
+        )
+    )
+
+
+async def ensure_exists(db: AsyncSession, user_id: str, now: datetime) -> None:
+    """A bare record for a user invited before they ever called the API."""
+    insert = _insert(db)
+    statement = insert(User).values(
+        id=user_id, email=None, name=None, created_at=now, updated_at=now
+    )
+    await db.execute(statement.on_conflict_do_nothing(index_elements=[User.id]))
+
+
+async def names(db: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """Display names by id; a user never seen with a token shows their id."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    found = {user_id: name or user_id for user_id, name in rows.tuples()}
+    return {user_id: found.get(user_id, user_id) for user_id in ids}
