@@ -1,0 +1,22 @@
+"""A whole session over REST, on both databases: the happy path end to end."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support import make_session
+
+
+async def test_a_round_goes_through_every_status_and_the_feed_numbers_each_event(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"])
+
+    await scenario.run_round(1)
+
+    feed = await scenario.call("GET", f"/group-sessions/{scenario.session_id}/feed", "bo",
+                               expect=200)
+    events = feed.json()["events"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [e["event"] for e in events][:2] == ["session.started", "round.advanced"]
+    assert events[-1]["data"]["status"] == "DONE"
