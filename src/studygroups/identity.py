@@ -27,8 +27,8 @@ def strip_bearer(token: str | None) -> str | None:
     if token is None:
         return None
     token = token.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
+    if token.lower() == "bearer" or token[:7].lower() in ("bearer ", "bearer\t", "bearer\n"):
+        token = token[6:].strip()
     return token or None
 
 
