@@ -26,7 +26,7 @@ class Scenario:
 
     def role_of(self, role: str) -> str:
         assert self.session is not None
-        return next(m["user_id"] for m in self.session["members"] if m["role"] == role)
+        return str(next(m["user_id"] for m in self.session["members"] if m["role"] == role))
 
     @property
     def facilitator(self) -> str:

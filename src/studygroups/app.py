@@ -19,15 +19,18 @@ from studygroups.api import errors
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, Timing
 from studygroups.api.routes import chat, groups, ops, sessions
+from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
+from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed
+from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
 from studygroups.services.users import UserDirectory
 from studygroups.storage.database import Database
@@ -35,6 +38,7 @@ from studygroups.storage.database import Database
 log = logging.getLogger("studygroups")
 
 PURGE_EVERY_SECONDS = 3600.0
+SWEEP_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -71,28 +75,45 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     sequencer = Sequencer(feed, metrics)
     sequencer.local_emit = partial(local_emit, sio)
     users = UserDirectory(units)
+    presence: Presence = LocalPresence()
+    readiness: dict[str, ReadinessCheck] = {"database": database.ping}
+    redis_presence: RedisPresence | None = None
+    if settings.redis_url:
+        redis_presence = RedisPresence(settings.redis_url, settings.presence_ttl_seconds)
+        presence = redis_presence
+        readiness["redis"] = redis_presence.ping
     gateway = Gateway(
         jwt_secret=settings.jwt_secret,
         units=units,
         feed=feed,
         users=users,
-        presence=LocalPresence(),
+        presence=presence,
         sequencer=sequencer,
         metrics=metrics,
         replay_limit=settings.replay_limit,
     )
     sio.register_namespace(gateway)
     manager.on_internal = gateway.on_internal
+    if isinstance(manager, ClusterManager):
+        manager.on_subscribed = sequencer.catch_up_all
+    if redis_presence is not None:
+        redis_presence.on_expired = gateway.announce_left
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        purger = asyncio.create_task(_purge_keys_forever(units))
+        background = [asyncio.create_task(_purge_keys_forever(units))]
+        if redis_presence is not None:
+            redis_presence.start()
+        if isinstance(manager, ClusterManager):
+            background.append(asyncio.create_task(_sweep_forever(sequencer)))
         try:
             yield
         finally:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await presence.close()
             await database.dispose()
 
     api = FastAPI(
@@ -107,9 +128,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         users=users,
         jwt_secret=settings.jwt_secret,
         write_limiter=RateLimiter(LIMITS["rest_write"]),
+        presence=presence,
     )
     api.state.metrics = metrics
-    api.state.readiness = {"database": database.ping}
+    api.state.readiness = readiness
     errors.install(api)
     for router in (groups.router, sessions.router, chat.router, ops.router):
         api.include_router(router)
@@ -147,3 +169,14 @@ async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:
         except Exception:
             log.warning("could not purge idempotency keys; will retry", exc_info=True)
         await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+async def _sweep_forever(sequencer: Sequencer) -> None:
+    """Across processes a lost Redis message is caught by the next event of its session; this
+    sweep bounds the wait when no next event comes: rooms are filled from the log every 5 s."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+        try:
+            await sequencer.catch_up_all()
+        except Exception:
+            log.warning("could not sweep rooms against the event log; will retry", exc_info=True)

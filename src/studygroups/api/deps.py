@@ -13,6 +13,7 @@ from studygroups.domain.errors import RateLimited
 from studygroups.identity import Identity, decode_token
 from studygroups.ratelimit import RateLimiter
 from studygroups.services.commands import Reply, RetryKey, execute
+from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
 
@@ -25,6 +26,7 @@ class ApiState:
     users: UserDirectory
     jwt_secret: str
     write_limiter: RateLimiter
+    presence: Presence
 
 
 def api_state(request: Request) -> ApiState:

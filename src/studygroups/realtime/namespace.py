@@ -26,7 +26,6 @@ from studygroups.domain.errors import (
 from studygroups.identity import Identity, decode_token
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
-from studygroups.realtime.presence import Presence
 from studygroups.realtime.publisher import (
     DURABLE,
     EVICT,
@@ -37,6 +36,7 @@ from studygroups.realtime.publisher import (
 )
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
+from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
 from studygroups.storage.event_log import iso_timestamp
@@ -300,6 +300,12 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             },
         )
         return {"success": True, "sessionId": session_id, "messageId": cursor["message_id"]}
+
+    async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
+        """A user whose process died without saying goodbye: tell the room they left."""
+        await self._signal(
+            "userLeft", session_id, user_id, {"userId": user_id, "userName": user_name}
+        )
 
     async def _signal(
         self, event: str, session_id: str, user_id: str, data: dict[str, Any]

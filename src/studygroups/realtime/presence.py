@@ -2,22 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
-
-class Presence(Protocol):
-    async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
-        """Count a socket in; True when it is the user's first socket in the session."""
-
-    async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
-        """Count a socket out; True when it was the user's last socket in the session."""
-
-    async def present(self, session_id: str) -> list[dict[str, str]]:
-        """Everyone present: [{userId, userName}], sorted by userId."""
-
-    async def close(self) -> None:
-        """Release what the presence store holds (for Redis: this process's entries)."""
-
 
 class LocalPresence:
     """One process: a dict per session of user → (name, sockets)."""

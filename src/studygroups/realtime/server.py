@@ -6,8 +6,9 @@ process's handler instead of to sockets; with Redis that happens on every proces
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -47,11 +48,43 @@ class LocalManager(socketio.AsyncManager):  # type: ignore[misc]
 
 
 class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """Many processes over Redis: every process, this one included, handles internal messages."""
+    """Many processes over Redis: every process, this one included, handles internal messages.
+
+    The subscription is retried with a backoff capped at RETRY_MAX seconds (the library's grows
+    to a minute), and every (re)subscription calls `on_subscribed`, so the gateway can fill
+    its rooms from the event log with whatever was published while the link was down.
+    """
+
+    RETRY_MAX = 5.0
 
     def __init__(self, url: str, channel: str = "studygroups") -> None:
-        super().__init__(url, channel=channel)
+        super().__init__(
+            url,
+            channel=channel,
+            redis_options={"socket_connect_timeout": 1.0, "health_check_interval": 5},
+        )
         self.on_internal: InternalHandler | None = None
+        self.on_subscribed: Callable[[], Awaitable[None]] | None = None
+        self.subscribed = False
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        delay = 0.25
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                self.subscribed, delay = True, 0.25
+                log.info("subscribed to the Redis channel %s", self.channel)
+                if self.on_subscribed is not None:
+                    await self.on_subscribed()
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as error:  # noqa: BLE001 -- any failure: reconnect after a pause
+                if self.subscribed:
+                    log.warning("lost the Redis channel (%s); retrying", error)
+                self.subscribed = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MAX)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") in INTERNAL_EVENTS:

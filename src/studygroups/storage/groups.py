@@ -23,7 +23,7 @@ async def members_with_users(db: AsyncSession, group_id: str) -> list[tuple[Grou
         .where(GroupMember.group_id == group_id)
         .order_by(GroupMember.created_at, GroupMember.user_id)
     )
-    return [(member, user) for member, user in rows.tuples()]
+    return [(member, user) for member, user in rows]
 
 
 async def active_member_ids(db: AsyncSession, group_id: str) -> list[str]:
@@ -43,7 +43,7 @@ async def of_user(db: AsyncSession, user_id: str) -> list[tuple[Group, GroupMemb
         .where(GroupMember.user_id == user_id, GroupMember.status.in_(("ACTIVE", "INVITED")))
         .order_by(Group.created_at.desc(), Group.id)
     )
-    return [(group, member) for group, member in rows.tuples()]
+    return [(group, member) for group, member in rows]
 
 
 async def finished_sessions(db: AsyncSession, group_id: str) -> int:

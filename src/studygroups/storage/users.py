@@ -49,5 +49,5 @@ async def names(db: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
     if not ids:
         return {}
     rows = await db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    found = {user_id: name or user_id for user_id, name in rows.tuples()}
+    found = {user_id: name or user_id for user_id, name in rows}
     return {user_id: found.get(user_id, user_id) for user_id in ids}

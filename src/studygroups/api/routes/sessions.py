@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from studygroups.api.deps import ReaderDep, WriterDep
+from studygroups.api.deps import ReaderDep, State, WriterDep
 from studygroups.api.schemas import Advance, CreateSession, SetStatus, SubmitActivity, UpdatePrompt
-from studygroups.services import activity, sessions
+from studygroups.services import activity, presence, sessions
 
 router = APIRouter(prefix="/group-sessions", tags=["sessions"])
 
@@ -97,6 +97,13 @@ async def list_activity(
 @router.get("/{session_id}/shared-cards")
 async def list_shared_cards(session_id: str, read: ReaderDep) -> Any:
     return await read(lambda uow: activity.list_shared_cards(uow, read.identity, session_id))
+
+
+@router.get("/{session_id}/presence")
+async def list_presence(session_id: str, state: State, read: ReaderDep) -> Any:
+    return await read(
+        lambda uow: presence.list_presence(uow, read.identity, session_id, state.presence)
+    )
 
 
 @router.get("/{session_id}/feed")

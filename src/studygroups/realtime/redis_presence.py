@@ -1,0 +1,246 @@
+"""Presence shared by every process through Redis, with entries that expire with their process.
+
+Layout (all keys under `sg:`):
+* `sg:presence:<session>` — hash; field `<userId>\\n<sid>`, value `<hostId>\\n<userName>`.
+* `sg:presence:sessions` — set of sessions that have entries (what the reaper walks).
+* `sg:hosts` — sorted set; member hostId, score the Redis time of its last heartbeat.
+
+An entry counts while its host's heartbeat is younger than the TTL. Each process beats every
+TTL/3; one process at a time (a short Redis lock) reaps entries of hosts that stopped beating
+and announces `userLeft` for users left with no live socket. So a killed process's users leave
+within TTL plus one reaping period.
+
+When Redis is unreachable every process keeps answering from its own sockets (a local
+`LocalPresence` mirror), and rewrites its entries to Redis once Redis answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from studygroups.realtime.presence import LocalPresence
+
+log = logging.getLogger("studygroups.presence")
+
+PREFIX = "sg:presence:"
+SESSIONS = "sg:presence:sessions"
+HOSTS = "sg:hosts"
+REAPER_LOCK = "sg:presence:reaper"
+
+# KEYS: hash, sessions set, hosts; ARGV: field, value, session, userId, ttl → 1 if first socket
+_ADD = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+local now = tonumber(redis.call('TIME')[1])
+local prefix = ARGV[4] .. '\\n'
+local live = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if string.sub(entries[i], 1, #prefix) == prefix then
+    local host = string.match(entries[i + 1], '^([^\\n]*)')
+    local beat = redis.call('ZSCORE', KEYS[3], host)
+    if beat and tonumber(beat) >= now - tonumber(ARGV[5]) then live = live + 1 end
+  end
+end
+return live == 1 and 1 or 0
+"""
+
+# KEYS: hash, hosts; ARGV: field, userId, ttl → 1 if that was the user's last live socket
+_REMOVE = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local now = tonumber(redis.call('TIME')[1])
+local prefix = ARGV[2] .. '\\n'
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if string.sub(entries[i], 1, #prefix) == prefix then
+    local host = string.match(entries[i + 1], '^([^\\n]*)')
+    local beat = redis.call('ZSCORE', KEYS[2], host)
+    if beat and tonumber(beat) >= now - tonumber(ARGV[3]) then return 0 end
+  end
+end
+return 1
+"""
+
+# KEYS: hosts; ARGV: hostId → records a heartbeat at Redis time
+_BEAT = """
+local now = redis.call('TIME')[1]
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return now
+"""
+
+Expired = Callable[[str, str, str], Awaitable[None]]
+
+
+class RedisPresence:
+    """The cluster's presence; `on_expired(session, userId, userName)` announces reaped users."""
+
+    def __init__(self, url: str, ttl_seconds: int, on_expired: Expired | None = None) -> None:
+        self._redis: Redis = Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=2.0, decode_responses=True
+        )
+        self._ttl = ttl_seconds
+        self._host = uuid.uuid4().hex
+        self._local = LocalPresence()
+        self._names: dict[tuple[str, str, str], str] = {}
+        self._add = self._redis.register_script(_ADD)
+        self._remove = self._redis.register_script(_REMOVE)
+        self._beat = self._redis.register_script(_BEAT)
+        self._task: asyncio.Task[None] | None = None
+        self._healthy = False
+        self.on_expired = on_expired
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._heartbeat_forever())
+
+    async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
+        self._names[(session_id, user_id, sid)] = user_name
+        local_first = await self._local.add(session_id, user_id, user_name, sid)
+        try:
+            await self._ensure_beating()
+            keys = [PREFIX + session_id, SESSIONS, HOSTS]
+            args: list[str | int] = [
+                f"{user_id}\n{sid}",
+                f"{self._host}\n{user_name}",
+                session_id,
+                user_id,
+                self._ttl,
+            ]
+            return bool(await self._add(keys=keys, args=args))
+        except RedisError as error:
+            self._degraded(error)
+            return local_first
+
+    async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
+        self._names.pop((session_id, user_id, sid), None)
+        local_last = await self._local.remove(session_id, user_id, sid)
+        try:
+            keys = [PREFIX + session_id, HOSTS]
+            return bool(
+                await self._remove(keys=keys, args=[f"{user_id}\n{sid}", user_id, self._ttl])
+            )
+        except RedisError as error:
+            self._degraded(error)
+            return local_last
+
+    async def present(self, session_id: str) -> list[dict[str, str]]:
+        try:
+            entries = await self._redis.hgetall(PREFIX + session_id)
+            live = await self._live_hosts()
+        except RedisError as error:
+            self._degraded(error)
+            return await self._local.present(session_id)
+        people: dict[str, str] = {}
+        for field, value in entries.items():
+            user_id = str(field).split("\n", 1)[0]
+            host, _, name = str(value).partition("\n")
+            if host in live:
+                people[user_id] = name
+        return [{"userId": user_id, "userName": people[user_id]} for user_id in sorted(people)]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(RedisError):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id, user_id, sid in list(self._names):
+                    pipe.hdel(PREFIX + session_id, f"{user_id}\n{sid}")
+                pipe.zrem(HOSTS, self._host)
+                await pipe.execute()
+        await self._redis.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
+    # -- heartbeat and reaping ----------------------------------------------------------------
+
+    async def _ensure_beating(self) -> None:
+        if not self._healthy:
+            await self._beat(keys=[HOSTS], args=[self._host])
+            await self._restore()
+
+    async def _heartbeat_forever(self) -> None:
+        period = max(self._ttl / 3.0, 0.5)
+        while True:
+            try:
+                await self._beat(keys=[HOSTS], args=[self._host])
+                if not self._healthy:
+                    await self._restore()
+                await self._reap()
+            except RedisError as error:
+                self._degraded(error)
+            except Exception:
+                log.exception("presence heartbeat failed")
+            await asyncio.sleep(period)
+
+    async def _restore(self) -> None:
+        """After an outage: write back this process's entries, which Redis may have lost."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for (session_id, user_id, sid), name in self._names.items():
+                pipe.hset(PREFIX + session_id, f"{user_id}\n{sid}", f"{self._host}\n{name}")
+                pipe.sadd(SESSIONS, session_id)
+            await pipe.execute()
+        if not self._healthy:
+            log.info("presence store reachable again; %d entries restored", len(self._names))
+        self._healthy = True
+
+    def _degraded(self, error: Exception) -> None:
+        if self._healthy:
+            log.warning("presence store unreachable, answering from this process: %s", error)
+        self._healthy = False
+
+    async def _live_hosts(self) -> set[str]:
+        now = await self._redis.time()
+        alive = await self._redis.zrangebyscore(HOSTS, now[0] - self._ttl, "+inf")
+        return {str(host) for host in alive}
+
+    async def _reap(self) -> None:
+        """One process at a time: drop entries of dead hosts and announce who left."""
+        lease_ms = int(max(self._ttl / 3.0, 0.5) * 1000)
+        if not await self._redis.set(REAPER_LOCK, self._host, nx=True, px=lease_ms):
+            return
+        live = await self._live_hosts()
+        for raw_session in await self._redis.smembers(SESSIONS):
+            session_id = str(raw_session)
+            entries = await self._redis.hgetall(PREFIX + session_id)
+            if not entries:
+                await self._redis.srem(SESSIONS, session_id)
+                continue
+            await self._reap_session(session_id, entries, live)
+
+    async def _reap_session(self, session_id: str, entries: dict[Any, Any], live: set[str]) -> None:
+        dead: dict[str, str] = {}
+        staying: set[str] = set()
+        for field, value in entries.items():
+            user_id = str(field).split("\n", 1)[0]
+            host, _, name = str(value).partition("\n")
+            if host in live:
+                staying.add(user_id)
+            else:
+                dead[str(field)] = name
+        if not dead:
+            return
+        await self._redis.hdel(PREFIX + session_id, *dead)
+        gone = {f.split("\n", 1)[0]: name for f, name in dead.items()}
+        for user_id, name in gone.items():
+            if user_id not in staying and self.on_expired is not None:
+                log.info("User %s left session %s (their process stopped)", user_id, session_id)
+                await self.on_expired(session_id, user_id, name)

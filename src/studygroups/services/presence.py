@@ -1,0 +1,33 @@
+"""Who is present in a session: the store's interface, and the members-only listing use case."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from studygroups.identity import Identity
+from studygroups.services.access import load_session
+from studygroups.services.unit_of_work import UnitOfWork
+
+
+class Presence(Protocol):
+    """Counts each user's sockets per session (multi-tab), across every process that shares it."""
+
+    async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
+        """Count a socket in; True when it is the user's first socket in the session."""
+
+    async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
+        """Count a socket out; True when it was the user's last socket in the session."""
+
+    async def present(self, session_id: str) -> list[dict[str, str]]:
+        """Everyone present: [{userId, userName}], sorted by userId."""
+
+    async def close(self) -> None:
+        """Withdraw this process's entries and stop background work."""
+
+
+async def list_presence(
+    uow: UnitOfWork, actor: Identity, session_id: str, presence: Presence
+) -> dict[str, object]:
+    """Members only: who is connected to the session right now, on any process."""
+    await load_session(uow, session_id, actor.user_id)
+    return {"session_id": session_id, "presence": await presence.present(session_id)}

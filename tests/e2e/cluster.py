@@ -1,0 +1,222 @@
+"""Helpers for multi-process tests: real `studygroups serve` processes sharing PostgreSQL and
+Redis, a private Redis server that a test may stop, and Socket.IO clients that record events."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import socketio
+
+from tests.conftest import SECRET, token
+
+NAMESPACE = "/study-groups"
+DURABLE = {
+    "session.started",
+    "session.ended",
+    "round.advanced",
+    "prompt.updated",
+    "vote.submitted",
+    "revote.submitted",
+    "sharedCard.created",
+    "chat.message",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port} after {timeout} s")
+
+
+@dataclass
+class ServerProcess:
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """kill -9: no goodbye to Redis, no cleanup."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(database_url: str, redis_url: str, log_dir: Path, **env: str) -> ServerProcess:
+    port = free_port()
+    log = log_dir / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "JWT_SECRET": SECRET,
+        "PRESENCE_TTL_SECONDS": "3",
+        "LOG_LEVEL": "INFO",
+        **env,
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "studygroups.cli", "serve", "--port", str(port), "--no-migrate"],
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(port, process, log)
+    try:
+        wait_for_port(port)
+    except TimeoutError:
+        server.stop()
+        raise AssertionError(f"server did not start:\n{log.read_text()}") from None
+    return server
+
+
+@contextmanager
+def private_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis server of this test's own, which the test may stop and start."""
+    process = start_redis(port)
+    try:
+        yield process
+    finally:
+        stop_redis(process)
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process
+
+
+def stop_redis(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Listener:
+    """A Socket.IO client that keeps every event it receives, in order."""
+
+    user: str
+    client: Any
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def durable(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            data
+            for name, data in self.events
+            if name in DURABLE and (session_id is None or data.get("sessionId") == session_id)
+        ]
+
+    def seqs(self, session_id: str | None = None) -> list[int]:
+        return [data["seq"] for data in self.durable(session_id)]
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [data for name, data in self.events if name == event]
+
+    async def join(self, session_id: str, last_seq: int | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"sessionId": session_id}
+        if last_seq is not None:
+            payload["lastSeq"] = last_seq
+        ack: dict[str, Any] = await self.client.call(
+            "joinSession", payload, namespace=NAMESPACE, timeout=10
+        )
+        assert ack.get("success") is True, ack
+        for stored in ack.get("missed", []):
+            self.events.append((stored["event"], stored["data"]))
+        return ack
+
+
+async def connect(url: str, user: str, *, reconnection: bool = False) -> Listener:
+    client = socketio.AsyncClient(reconnection=reconnection)
+    listener = Listener(user, client)
+
+    async def record(event: str, data: Any) -> None:
+        listener.events.append((event, data))
+
+    client.on("*", record, namespace=NAMESPACE)
+    await client.connect(
+        url,
+        namespaces=[NAMESPACE],
+        auth={"token": token(user)},
+        transports=["websocket"],
+        wait_timeout=10,
+    )
+    return listener
+
+
+async def eventually(
+    predicate: Any, timeout: float = 10.0, interval: float = 0.05, describe: Any = None
+) -> None:
+    """Wait until predicate() is true; fail with the timeout otherwise (bounded, not timed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(interval)
+    seen = f": {describe()}" if describe is not None else ""
+    assert predicate(), f"condition still false after {timeout} s{seen}"
+
+
+async def ready(client: httpx.AsyncClient) -> int:
+    try:
+        return (await client.get("/readyz", timeout=5)).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+async def wait_ready(client: httpx.AsyncClient, status: int, timeout: float = 15.0) -> None:
+    """Wait until /readyz answers `status` (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await ready(client) == status:
+            return
+        await asyncio.sleep(0.05)
+    assert await ready(client) == status, f"/readyz did not become {status} in {timeout} s"
