@@ -1,0 +1,32 @@
+"""With the database unreachable, requests fail clearly (503) and the process keeps running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from studygroups.app import build
+from tests.conftest import auth, make_settings
+from tests.e2e.cluster import free_port
+
+
+async def test_requests_get_503_with_a_clear_message_when_the_database_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    closed = free_port()
+    service = build(
+        make_settings(f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/none", tmp_path)
+    )
+    transport = httpx.ASGITransport(app=service.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        created = await client.post("/groups", json={"name": "G"}, headers=auth("ana"))
+        ready = await client.get("/readyz")
+        alive = await client.get("/healthz")
+
+    assert created.status_code == 503
+    assert created.json()["statusCode"] == 503
+    assert "database is unavailable" in created.json()["message"]
+    assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable"
+    assert alive.status_code == 200
+    await service.database.dispose()
