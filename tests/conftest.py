@@ -32,7 +32,7 @@ from studygroups.storage.tables import Base
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-PG_TEST_DB = "studygroups_pytest"
+PG_TEST_DB = f"studygroups_pytest_{os.getpid()}"  # one per run: runs may overlap
 PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_TEST_DB}"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -75,11 +75,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
-    """A freshly created, migrated PostgreSQL database for this test run."""
+def postgres_ready() -> Iterator[str]:
+    """A freshly created, migrated PostgreSQL database for this test run, dropped after it."""
     require_service("PostgreSQL", 5432)
     run_in_thread(_create_postgres_database())
-    return PG_URL
+    yield PG_URL
+    run_in_thread(_drop_postgres_database())
+
+
+async def _drop_postgres_database() -> None:
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {PG_TEST_DB} WITH (FORCE)"))
+    await admin.dispose()
 
 
 async def _create_postgres_database() -> None:
@@ -181,8 +189,15 @@ class LiveServer:
 
 @asynccontextmanager
 async def serve(service: Service) -> AsyncIterator[LiveServer]:
-    config = uvicorn.Config(service.asgi, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="on", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        service.asgi,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):

@@ -36,38 +36,66 @@ class Scenario:
     def scribe(self) -> str:
         return self.role_of("SCRIBE")
 
-    async def call(self, method: str, path: str, user: str, body: Any = None,
-                   expect: int | None = None, **kwargs: Any) -> httpx.Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        user: str,
+        body: Any = None,
+        expect: int | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         response = await self.http.request(method, path, json=body, headers=auth(user), **kwargs)
         if expect is not None:
             assert response.status_code == expect, response.text
         return response
 
     async def start(self) -> None:
-        await self.call("PUT", f"/group-sessions/{self.session_id}/start", self.facilitator,
-                        expect=200)
+        await self.call(
+            "PUT", f"/group-sessions/{self.session_id}/start", self.facilitator, expect=200
+        )
 
-    async def advance(self, round_index: int, to_status: str, *, force: bool = False,
-                      expect: int | None = 200) -> httpx.Response:
+    async def advance(
+        self, round_index: int, to_status: str, *, force: bool = False, expect: int | None = 200
+    ) -> httpx.Response:
         return await self.call(
-            "POST", f"/group-sessions/{self.session_id}/rounds/{round_index}/advance",
-            self.facilitator, {"to_status": to_status, "force": force}, expect=expect)
+            "POST",
+            f"/group-sessions/{self.session_id}/rounds/{round_index}/advance",
+            self.facilitator,
+            {"to_status": to_status, "force": force},
+            expect=expect,
+        )
 
-    async def submit(self, user: str, round_index: int, event_type: str, payload: dict[str, Any],
-                     expect: int | None = 201) -> httpx.Response:
-        return await self.call("POST", f"/group-sessions/{self.session_id}/events", user,
-                               {"round_index": round_index, "event_type": event_type,
-                                "payload": payload}, expect=expect)
+    async def submit(
+        self,
+        user: str,
+        round_index: int,
+        event_type: str,
+        payload: dict[str, Any],
+        expect: int | None = 201,
+    ) -> httpx.Response:
+        return await self.call(
+            "POST",
+            f"/group-sessions/{self.session_id}/events",
+            user,
+            {"round_index": round_index, "event_type": event_type, "payload": payload},
+            expect=expect,
+        )
 
     async def vote_all(self, round_index: int, event_type: str = "PI_VOTE_SUBMIT") -> None:
         for user in self.members:
             await self.submit(user, round_index, event_type, {"choice": "A"})
 
-    async def chat(self, user: str, message: str, round_index: int = 1,
-                   expect: int | None = 201) -> httpx.Response:
-        return await self.call("POST", f"/groups/{self.group_id}/sessions/{self.session_id}/chat",
-                               user, {"round_index": round_index, "message": message},
-                               expect=expect)
+    async def chat(
+        self, user: str, message: str, round_index: int = 1, expect: int | None = 201
+    ) -> httpx.Response:
+        return await self.call(
+            "POST",
+            f"/groups/{self.group_id}/sessions/{self.session_id}/chat",
+            user,
+            {"round_index": round_index, "message": message},
+            expect=expect,
+        )
 
     async def run_round(self, round_index: int) -> None:
         """Take a round through every status with everyone voting and the scribe explaining."""
@@ -77,8 +105,9 @@ class Scenario:
         await self.advance(round_index, "REVOTING")
         await self.vote_all(round_index, "PI_REVOTE_SUBMIT")
         await self.advance(round_index, "EXPLAINING")
-        await self.submit(self.scribe, round_index, "GROUP_EXPLANATION_SUBMIT",
-                          {"explanation": "Because A."})
+        await self.submit(
+            self.scribe, round_index, "GROUP_EXPLANATION_SUBMIT", {"explanation": "Because A."}
+        )
         await self.advance(round_index, "DONE")
 
 
@@ -89,20 +118,31 @@ async def make_group(http: httpx.AsyncClient, members: list[str]) -> Scenario:
     assert response.status_code == 201, response.text
     group_id = response.json()["id"]
     for user in members[1:]:
-        invite = await http.post(f"/groups/{group_id}/members/invite",
-                                 json={"user_id": user, "role": "MEMBER"}, headers=auth(owner))
+        invite = await http.post(
+            f"/groups/{group_id}/members/invite",
+            json={"user_id": user, "role": "MEMBER"},
+            headers=auth(owner),
+        )
         assert invite.status_code == 201, invite.text
         accept = await http.post(f"/groups/{group_id}/members/accept", headers=auth(user))
         assert accept.status_code == 200, accept.text
     return Scenario(http=http, group_id=group_id, members=members)
 
 
-async def make_session(http: httpx.AsyncClient, members: list[str], *, rounds: int = 1,
-                       start: bool = True, **options: Any) -> Scenario:
+async def make_session(
+    http: httpx.AsyncClient,
+    members: list[str],
+    *,
+    rounds: int = 1,
+    start: bool = True,
+    **options: Any,
+) -> Scenario:
     scenario = await make_group(http, members)
-    response = await http.post(f"/group-sessions?groupId={scenario.group_id}",
-                               json={"rounds_count": rounds, **options},
-                               headers=auth(members[0]))
+    response = await http.post(
+        f"/group-sessions?groupId={scenario.group_id}",
+        json={"rounds_count": rounds, **options},
+        headers=auth(members[0]),
+    )
     assert response.status_code == 201, response.text
     scenario.session = response.json()
     scenario.session_id = scenario.session["id"]

@@ -68,6 +68,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         ws_per_message_deflate=False,
         lifespan="on",
         access_log=False,
+        # Long-polling clients keep a request open for up to 25 s; do not wait for them.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -12,7 +12,7 @@ from studygroups.domain.errors import Unauthenticated
 NO_TOKEN = "No token provided"
 BAD_TOKEN = "Invalid or expired token"
 ALGORITHM = "HS256"
-CLAIM_MAX = 256
+CLAIM_MAX = 255  # the users table keeps id, email and name in VARCHAR(255)
 
 
 @dataclass(frozen=True)

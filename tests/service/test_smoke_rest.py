@@ -14,8 +14,9 @@ async def test_a_round_goes_through_every_status_and_the_feed_numbers_each_event
 
     await scenario.run_round(1)
 
-    feed = await scenario.call("GET", f"/group-sessions/{scenario.session_id}/feed", "bo",
-                               expect=200)
+    feed = await scenario.call(
+        "GET", f"/group-sessions/{scenario.session_id}/feed", "bo", expect=200
+    )
     events = feed.json()["events"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert [e["event"] for e in events][:2] == ["session.started", "round.advanced"]

@@ -96,9 +96,11 @@ async def writer(
     retry = None
     if idempotency_key is not None:
         body = await request.body()
-        retry = RetryKey.of(
-            identity.user_id, idempotency_key, request.method, request.url.path, body
+        # The query belongs to the request (`?groupId=` picks the group a session is made in).
+        target = (
+            f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         )
+        retry = RetryKey.of(identity.user_id, idempotency_key, request.method, target, body)
     return Writer(identity, state.units, retry)
 
 

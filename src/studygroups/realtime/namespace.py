@@ -198,8 +198,10 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         last_seq = _last_seq(payload)
         identity = client.identity
         await self._feed.authorize_join(identity, session_id)
-        lane = self._sequencer.lane(session_id)
-        async with lane.lock:
+        async with self._sequencer.locked(session_id) as lane:
+            # Checked again under the lane lock, which evictions wait for: a removal committed
+            # before this check refuses the join; one committed after it evicts this socket.
+            await self._feed.authorize_join(identity, session_id)
             head = await self._sequencer.catch_up(session_id, lane)
             if sid not in self._clients:
                 return ack_error(Unauthenticated("disconnected while joining"))
@@ -216,17 +218,21 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 else:
                     missed = await self._feed.between(session_id, last_seq, head)
                     ack["missed"] = [e.as_json() for e in missed]
-        first = newly and await self._presence.add(session_id, identity.user_id, identity.name, sid)
-        ack["presence"] = await self._presence.present(session_id)
+            # Still under the lock, and nothing awaits between releasing it and the ack being
+            # queued: no live event after `head` can reach this socket before its ack.
+            user_id, name = identity.user_id, identity.name
+            first = newly and await self._presence.add(session_id, user_id, name, sid)
+            if newly and session_id not in client.sessions:
+                # Left or disconnected while joining: _leave could not count it out yet.
+                await self._presence.remove(session_id, user_id, sid)
+                first = False
+            if first:
+                await self._signal(
+                    "userJoined", session_id, user_id, {"userId": user_id, "userName": name}
+                )
+            ack["presence"] = await self._presence.present(session_id)
         self._metrics.rooms.set(self._sequencer.rooms)
         log.info("User %s joined session %s", identity.user_id, session_id)
-        if first:
-            await self._signal(
-                "userJoined",
-                session_id,
-                identity.user_id,
-                {"userId": identity.user_id, "userName": identity.name},
-            )
         return ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
@@ -328,6 +334,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def evict(self, user_id: str, session_ids: list[str]) -> None:
         """Membership was revoked: this process's sockets of the user leave those rooms now."""
+        for session_id in session_ids:
+            await self._sequencer.settled(session_id)  # joins checked before the removal land
         for sid in list(self._by_user.get(user_id, ())):
             client = self._clients.get(sid)
             if client is None:

@@ -19,8 +19,9 @@ How order is kept (docs/architecture.md, "The event pipeline"):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,17 @@ class Sequencer:
             lane = self._lanes[session_id] = Lane()
         return lane
 
+    @contextlib.asynccontextmanager
+    async def locked(self, session_id: str) -> AsyncIterator[Lane]:
+        """The session's current lane, locked. An emptied lane may be dropped while we wait
+        for its lock; then we take the lane that replaced it, never work on an orphan."""
+        while True:
+            lane = self.lane(session_id)
+            async with lane.lock:
+                if self._lanes.get(session_id) is lane:
+                    yield lane
+                    return
+
     async def deliver(self, session_id: str, events: Sequence[StoredEvent]) -> None:
         lane = self._lanes.get(session_id)
         if lane is None:
@@ -121,6 +133,13 @@ class Sequencer:
         lane.delivered = event.seq
         self._metrics.events_emitted.labels(event.event).inc()
         log.info("Emitted %s to session %s seq=%d", event.event, session_id, event.seq)
+
+    async def settled(self, session_id: str) -> None:
+        """Wait until what holds the session's lane now (a join entering the room) is done."""
+        lane = self._lanes.get(session_id)
+        if lane is not None:
+            async with lane.lock:
+                pass
 
     def joined(self, session_id: str) -> None:
         self.lane(session_id).members += 1

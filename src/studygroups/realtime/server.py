@@ -103,7 +103,7 @@ def build_server(manager: LocalManager | ClusterManager, origins: list[str]) -> 
         cors_allowed_origins=origins,
         logger=False,
         engineio_logger=False,
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=1_000_000,  # as Socket.IO's default; larger frames close the socket
         namespaces=[NAMESPACE],
     )
 

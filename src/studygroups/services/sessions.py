@@ -31,6 +31,8 @@ from studygroups.storage.tables import GroupSession, Round, SessionMember
 
 FEED_DEFAULT_LIMIT = 500
 FEED_MAX_LIMIT = 1000
+# seq is stored as a 32-bit INTEGER: a larger after_seq cannot match and overflows the driver.
+FEED_MAX_SEQ = 2**31 - 1
 
 
 async def create_session(
@@ -116,27 +118,33 @@ async def session_detail(
     activity = await session_rows.activity(uow.db, session.id)
     cards = await session_rows.shared_cards(uow.db, session.id)
     index_of = {r.id: r.round_index for r in rounds}
+    # Progress counts those the gates wait for, so `required` matches a gate's 409.
+    eligible = set(await eligible_voters(uow, session.id, session.group_id))
     rounds_json = []
     for row in rounds:
         voted = sorted(
             {
                 a.user_id
                 for a in activity
-                if a.round_id == row.id and a.event_type == ActivityType.PI_VOTE_SUBMIT
+                if a.round_id == row.id
+                and a.event_type == ActivityType.PI_VOTE_SUBMIT
+                and a.user_id in eligible
             }
         )
         revoted = sorted(
             {
                 a.user_id
                 for a in activity
-                if a.round_id == row.id and a.event_type == ActivityType.PI_REVOTE_SUBMIT
+                if a.round_id == row.id
+                and a.event_type == ActivityType.PI_REVOTE_SUBMIT
+                and a.user_id in eligible
             }
         )
         rounds_json.append(
             {
                 **views.round_(row),
                 "vote_progress": {
-                    "required": len(members),
+                    "required": len(eligible),
                     "voted": len(voted),
                     "revoted": len(revoted),
                     "voted_user_ids": voted,
@@ -288,8 +296,8 @@ async def read_feed(
     uow: UnitOfWork, actor: Identity, session_id: str, after_seq: int, limit: int
 ) -> views.Json:
     """The durable log after `after_seq`, in order, for members."""
-    if after_seq < 0:
-        raise Invalid("after_seq must be ≥ 0")
+    if not 0 <= after_seq <= FEED_MAX_SEQ:
+        raise Invalid(f"after_seq must be 0..{FEED_MAX_SEQ}")
     if not 1 <= limit <= FEED_MAX_LIMIT:
         raise Invalid(f"limit must be 1..{FEED_MAX_LIMIT}")
     access = await load_session(uow, session_id, actor.user_id)

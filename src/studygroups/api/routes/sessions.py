@@ -110,7 +110,7 @@ async def list_presence(session_id: str, state: State, read: ReaderDep) -> Any:
 async def read_feed(
     session_id: str,
     read: ReaderDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=sessions.FEED_MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=sessions.FEED_MAX_LIMIT)] = sessions.FEED_DEFAULT_LIMIT,
 ) -> Any:
     return await read(

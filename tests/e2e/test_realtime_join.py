@@ -1,0 +1,235 @@
+"""joinSession: who may join, what the acknowledgement says, and what a refused join leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import auth
+from tests.e2e.clients import TIMESTAMP, Peer, Peers, is_error
+from tests.support import Scenario, make_session
+
+
+async def _nothing_of_the_session_reaches(peer: Peer, scenario: Scenario) -> None:
+    """A durable write happens in the session; the peer (after settling) has received nothing."""
+    await scenario.chat(scenario.owner, "are you listening?")
+    await peer.settle()
+    assert peer.events == []
+    assert peer.connected
+
+
+async def test_a_member_joining_gets_the_session_seq_and_who_is_present(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo", "cy"])
+    ana = await peers.connect("ana")
+
+    first = await ana.join(scenario.session_id)
+    bo = await peers.connect("bo")
+    second = await bo.join(scenario.session_id)
+
+    assert first == {
+        "success": True,
+        "sessionId": scenario.session_id,
+        "seq": 1,
+        "presence": [{"userId": "ana", "userName": "Ana"}],
+    }
+    assert second == {
+        "success": True,
+        "sessionId": scenario.session_id,
+        "seq": 1,
+        "presence": [{"userId": "ana", "userName": "Ana"}, {"userId": "bo", "userName": "Bo"}],
+    }
+
+
+async def test_the_join_seq_is_the_last_durable_event_of_the_session(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    await scenario.chat("ana", "one")
+    await scenario.chat("bo", "two")
+
+    ack = await (await peers.connect("bo")).join(scenario.session_id)
+
+    session = await scenario.call("GET", f"/group-sessions/{scenario.session_id}", "bo")
+    assert ack["seq"] == 3
+    assert session.json()["seq"] == 3
+
+
+async def test_a_session_that_has_not_started_can_be_joined_at_seq_zero(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"], start=False)
+
+    ack = await (await peers.connect("bo")).join(scenario.session_id)
+
+    assert ack["success"] is True
+    assert ack["seq"] == 0
+
+
+async def test_a_join_without_last_seq_replays_nothing(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+
+    ack = await (await peers.connect("bo")).join(scenario.session_id)
+
+    assert "missed" not in ack
+    assert "resync" not in ack
+
+
+async def test_someone_outside_the_group_is_forbidden_and_joins_nothing(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    ana = await peers.joined("ana", scenario.session_id)
+    zed = await peers.connect("zed")
+
+    ack = await zed.join(scenario.session_id)
+
+    assert is_error(ack, "FORBIDDEN"), ack
+    await _nothing_of_the_session_reaches(zed, scenario)
+    await ana.settle()
+    assert ana.of("userJoined") == []
+
+
+async def test_an_invited_user_who_has_not_accepted_is_forbidden(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    invite = await rest.post(
+        f"/groups/{scenario.group_id}/members/invite",
+        json={"user_id": "ivy", "role": "MEMBER"},
+        headers=auth("ana"),
+    )
+    assert invite.status_code == 201, invite.text
+    ivy = await peers.connect("ivy")
+
+    ack = await ivy.join(scenario.session_id)
+
+    assert is_error(ack, "FORBIDDEN"), ack
+    await _nothing_of_the_session_reaches(ivy, scenario)
+
+
+async def test_a_removed_member_is_forbidden(peers: Peers, rest: httpx.AsyncClient) -> None:
+    scenario = await make_session(rest, ["ana", "bo", "cy"])
+    await scenario.call("DELETE", f"/groups/{scenario.group_id}/members/cy", "ana", expect=200)
+    cy = await peers.connect("cy")
+
+    ack = await cy.join(scenario.session_id)
+
+    assert is_error(ack, "FORBIDDEN"), ack
+    await _nothing_of_the_session_reaches(cy, scenario)
+
+
+async def test_an_unknown_session_is_not_found(peers: Peers, rest: httpx.AsyncClient) -> None:
+    await make_session(rest, ["ana", "bo"])
+    ana = await peers.connect("ana")
+
+    ack = await ana.join("00000000-0000-0000-0000-000000000000")
+
+    assert is_error(ack, "NOT_FOUND"), ack
+    assert ana.connected
+
+
+BAD_PAYLOADS: list[tuple[str, Any]] = [
+    ("no payload", None),
+    ("a string", "session-id"),
+    ("a number", 42),
+    ("a list", ["session-id"]),
+    ("no sessionId", {}),
+    ("a numeric sessionId", {"sessionId": 7}),
+    ("a null sessionId", {"sessionId": None}),
+    ("an object sessionId", {"sessionId": {"id": "x"}}),
+    ("an empty sessionId", {"sessionId": ""}),
+    ("a 65-character sessionId", {"sessionId": "s" * 65}),
+]
+
+BAD_LAST_SEQ: list[tuple[str, Any]] = [
+    ("a string lastSeq", "3"),
+    ("a negative lastSeq", -1),
+    ("a fractional lastSeq", 1.5),
+    ("a boolean lastSeq", True),
+    ("a list lastSeq", [1]),
+    ("an object lastSeq", {"seq": 1}),
+]
+
+
+@pytest.mark.parametrize("payload", [pytest.param(p, id=name) for name, p in BAD_PAYLOADS])
+async def test_a_malformed_join_is_a_bad_request_and_the_socket_stays_connected_outside(
+    payload: Any, peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    bo = await peers.connect("bo")
+
+    ack = await bo.call("joinSession", payload)
+
+    assert is_error(ack, "BAD_REQUEST"), ack
+    await _nothing_of_the_session_reaches(bo, scenario)
+
+
+@pytest.mark.parametrize("last_seq", [pytest.param(v, id=name) for name, v in BAD_LAST_SEQ])
+async def test_a_join_with_a_wrongly_typed_last_seq_is_a_bad_request_and_joins_nothing(
+    last_seq: Any, peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    bo = await peers.connect("bo")
+
+    ack = await bo.join(scenario.session_id, lastSeq=last_seq)
+
+    assert is_error(ack, "BAD_REQUEST"), ack
+    await _nothing_of_the_session_reaches(bo, scenario)
+
+
+async def test_joining_twice_delivers_each_event_once_and_announces_the_user_once(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    ana = await peers.joined("ana", scenario.session_id)
+    bo = await peers.connect("bo")
+    await bo.join_ok(scenario.session_id)
+
+    again = await bo.join(scenario.session_id)
+    await scenario.chat("ana", "hello once")
+    await bo.wait_for("chat.message")
+    await bo.settle()
+    await ana.settle()
+
+    assert again["success"] is True
+    assert again["presence"] == [
+        {"userId": "ana", "userName": "Ana"},
+        {"userId": "bo", "userName": "Bo"},
+    ]
+    assert len(bo.of("chat.message")) == 1
+    assert len(ana.of("userJoined")) == 1
+
+
+async def test_a_flood_of_joins_is_eventually_rate_limited_without_disconnecting(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    bo = await peers.connect("bo")
+
+    acks = [await bo.join(scenario.session_id) for _ in range(30)]
+
+    assert acks[0]["success"] is True
+    assert any(is_error(ack, "RATE_LIMITED") for ack in acks), acks
+    await bo.settle()
+    assert bo.connected
+
+
+async def test_user_joined_tells_the_others_the_user_id_name_and_time(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    ana = await peers.joined("ana", scenario.session_id)
+
+    await peers.joined("bo", scenario.session_id)
+
+    [joined] = await ana.wait_for("userJoined")
+    assert set(joined) >= {"userId", "userName", "timestamp"}
+    assert joined["userId"] == "bo"
+    assert joined["userName"] == "Bo"
+    assert TIMESTAMP.match(joined["timestamp"]), joined["timestamp"]
