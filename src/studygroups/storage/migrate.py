@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +21,9 @@ MIGRATION_LOCK_KEY = int.from_bytes(b"STUDYGRP", "big")
 
 _Command = Callable[[Config, str], None]
 
+# Alembic's `context` and `op` are process-wide proxies, so one command runs at a time per process.
+_ALEMBIC = threading.Lock()
+
 
 def alembic_config(url: str) -> Config:
     """An Alembic Config for `url` with no alembic.ini: env.py reads the URL from attributes."""
@@ -30,12 +35,12 @@ def alembic_config(url: str) -> Config:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` up to `revision`; concurrent callers migrate it once."""
-    await _run(url, command.upgrade, revision)
+    await asyncio.to_thread(_run_in_thread, url, command.upgrade, revision)
 
 
 async def downgrade(url: str, revision: str) -> None:
     """Migrate the database at `url` down to `revision` ("base" drops every table)."""
-    await _run(url, command.downgrade, revision)
+    await asyncio.to_thread(_run_in_thread, url, command.downgrade, revision)
 
 
 async def current_revision(url: str) -> str | None:
@@ -52,11 +57,17 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _run_in_thread(url: str, alembic_command: _Command, revision: str) -> None:
+    """Run one command on its own event loop; a cancelled caller does not stop it midway."""
+    with _ALEMBIC:
+        asyncio.run(_run(url, alembic_command, revision))
+
+
 async def _run(url: str, alembic_command: _Command, revision: str) -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
-            if False:
+            if connection.dialect.name == "postgresql":
                 await _lock(connection)
             await connection.run_sync(_run_sync, url, alembic_command, revision)
             # Alembic leaves a transaction it found open to its owner; this also ends the lock's.

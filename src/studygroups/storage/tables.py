@@ -144,7 +144,7 @@ class ChatMessage(Base):
     seq: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_chat_session_seq", "session_id", "seq"),)
+    __table_args__ = (Index("ix_chat_session_seq", "session_id", "seq", unique=True),)
 
 
 class ReadCursor(Base):

@@ -12,6 +12,7 @@ way for a database made by this migration and one made by metadata.create_all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _timestamp(name: str, *, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _timestamp(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
@@ -160,7 +161,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_chat_session_seq", "chat_messages", ["session_id", "seq"])
+    op.create_index("ix_chat_session_seq", "chat_messages", ["session_id", "seq"], unique=True)
     op.create_table(
         "chat_read_cursors",
         sa.Column("session_id", sa.String(64), nullable=False),

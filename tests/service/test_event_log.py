@@ -1,0 +1,203 @@
+"""The durable event log as read over REST: one event per trigger, its fields, and paging."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from tests.service.observe import ISO_UTC_MILLIS, feed_events, round_of
+from tests.support import Scenario, make_session
+
+CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
+
+# The fields API.md names for each durable event (besides seq and timestamp).
+FIELDS = {
+    "session.started": {"sessionId", "status", "startedBy"},
+    "session.ended": {"sessionId", "status"},
+    "round.advanced": {"sessionId", "roundId", "roundIndex", "status"},
+    "prompt.updated": {"sessionId", "roundId", "roundIndex", "prompt"},
+    "vote.submitted": {"sessionId", "roundId", "roundIndex", "userId", "eventType"},
+    "revote.submitted": {"sessionId", "roundId", "roundIndex", "userId", "eventType"},
+    "sharedCard.created": {"sessionId", "roundId", "roundIndex"},
+    "chat.message": {"id", "sessionId", "roundIndex", "message", "userId", "userName"},
+}
+
+SECRET_CHOICE = "Mitochondria-42"
+
+Trigger = Callable[[], Awaitable[httpx.Response]]
+
+
+async def _feed(scenario: Scenario, viewer: str, **params: Any) -> httpx.Response:
+    return await scenario.call(
+        "GET", f"/group-sessions/{scenario.session_id}/feed", viewer, params=params
+    )
+
+
+def _check_envelope(entry: dict[str, Any]) -> None:
+    data = entry["data"]
+    assert set(entry) == {"seq", "event", "data", "created_at"}
+    assert data["seq"] == entry["seq"]
+    assert ISO_UTC_MILLIS.match(data["timestamp"]), data["timestamp"]
+    assert entry["created_at"] == data["timestamp"]
+    assert FIELDS[entry["event"]] <= set(data), (entry["event"], sorted(data))
+    assert all(CAMEL_CASE.match(key) for key in data), sorted(data)
+
+
+async def test_every_rest_trigger_records_its_event_with_the_contracts_fields(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"], start=False)
+    sid = scenario.session_id
+    round_id = scenario.session["rounds"][0]["id"] if scenario.session else ""
+    base = f"/group-sessions/{sid}"
+    chat_path = f"/groups/{scenario.group_id}/sessions/{sid}/chat"
+    common = {"sessionId": sid}
+    in_round = {**common, "roundId": round_id, "roundIndex": 1}
+
+    def call(method: str, path: str, user: str, body: Any = None) -> Trigger:
+        return lambda: scenario.call(method, path, user, body)
+
+    def advance(status: str) -> Trigger:
+        body = {"to_status": status, "force": True}  # the gates are tested elsewhere
+        return call("POST", f"{base}/rounds/1/advance", "ana", body)
+
+    def submit(user: str, event_type: str, payload: dict[str, Any]) -> Trigger:
+        body = {"round_index": 1, "event_type": event_type, "payload": payload}
+        return call("POST", f"{base}/events", user, body)
+
+    vote = {"choice": SECRET_CHOICE}
+    steps: list[tuple[Trigger, str, dict[str, Any]]] = [
+        (call("PUT", f"{base}/start", "ana"), "session.started",
+         {**common, "status": "RUNNING", "startedBy": "ana"}),
+        (call("PATCH", f"{base}/rounds/1/prompt", "ana",
+              {"prompt_text": "Which organelle?", "options": [SECRET_CHOICE, "Nucleus"]}),
+         "prompt.updated", {**in_round, "prompt": "Which organelle?"}),
+        (call("PUT", f"{base}/rounds/1/prompt", "ana",
+              {"prompt_text": "Which one?", "options": [SECRET_CHOICE, "Nucleus"]}),
+         "prompt.updated", {**in_round, "prompt": "Which one?"}),
+        (advance("VOTING"), "round.advanced", {**in_round, "status": "VOTING"}),
+        (submit("bo", "PI_VOTE_SUBMIT", vote), "vote.submitted",
+         {**in_round, "userId": "bo", "eventType": "PI_VOTE_SUBMIT"}),
+        (advance("DISCUSSING"), "round.advanced", {**in_round, "status": "DISCUSSING"}),
+        (advance("REVOTING"), "round.advanced", {**in_round, "status": "REVOTING"}),
+        (submit("cy", "PI_REVOTE_SUBMIT", vote), "revote.submitted",
+         {**in_round, "userId": "cy", "eventType": "PI_REVOTE_SUBMIT"}),
+        (advance("EXPLAINING"), "round.advanced", {**in_round, "status": "EXPLAINING"}),
+        (submit("bo", "GROUP_EXPLANATION_SUBMIT", {"explanation": "It makes energy."}),
+         "sharedCard.created", in_round),
+        (advance("DONE"), "round.advanced", {**in_round, "status": "DONE"}),
+        (call("POST", chat_path, "cy", {"round_index": 1, "message": " <b>gg</b> "}),
+         "chat.message", {**common, "roundIndex": 1, "message": "gg", "userId": "cy",
+                          "userName": "Cy"}),
+        (call("PUT", f"{base}/status", "ana", {"status": "FINISHED"}), "session.ended",
+         {**common, "status": "FINISHED"}),
+    ]  # fmt: skip
+    for trigger, name, expected in steps:
+        before = len(await feed_events(scenario))
+
+        response = await trigger()
+
+        assert response.status_code in (200, 201), (name, response.text)
+        new = (await _feed(scenario, "cy", after_seq=before)).json()["events"]
+        assert [e["event"] for e in new] == [name], name
+        [entry] = new
+        assert entry["seq"] == before + 1
+        _check_envelope(entry)
+        assert {k: entry["data"][k] for k in expected} == expected, name
+        if name == "chat.message":
+            assert entry["data"]["id"] == response.json()["id"]
+
+
+async def test_vote_events_never_carry_the_choice(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"])
+    await scenario.advance(1, "VOTING")
+    for user in scenario.members:
+        await scenario.submit(user, 1, "PI_VOTE_SUBMIT", {"choice": SECRET_CHOICE})
+    await scenario.advance(1, "DISCUSSING")
+    await scenario.advance(1, "REVOTING")
+    await scenario.submit("bo", 1, "PI_REVOTE_SUBMIT", {"choice": SECRET_CHOICE + "!"})
+
+    ballots = [
+        e
+        for e in await feed_events(scenario)
+        if e["event"] in ("vote.submitted", "revote.submitted")
+    ]
+
+    assert len(ballots) == 4
+    for entry in ballots:
+        assert "choice" not in entry["data"]
+        assert SECRET_CHOICE not in json.dumps(entry)
+
+
+async def test_the_sessions_seq_is_the_last_event_and_events_are_numbered_without_gaps(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo"], rounds=2)
+    await scenario.run_round(1)
+    await scenario.advance(2, "VOTING", force=True)
+    await scenario.advance(2, "CREATED", expect=409)
+
+    events = await feed_events(scenario)
+    session = (await scenario.call("GET", f"/group-sessions/{scenario.session_id}", "bo")).json()
+
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert session["seq"] == events[-1]["seq"]
+    assert round_of(session, 2)["status"] == "VOTING"
+    timestamps = [e["data"]["timestamp"] for e in events]
+    assert timestamps == sorted(timestamps)
+
+
+async def test_the_feed_pages_through_the_log_after_a_seq(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo"])
+    for number in range(6):
+        await scenario.chat("bo", f"message {number}")
+
+    pages = []
+    after = 0
+    while True:
+        page = (await _feed(scenario, "bo", after_seq=after, limit=3)).json()
+        pages.append(([e["seq"] for e in page["events"]], page["has_more"]))
+        if not page["has_more"]:
+            break
+        after = page["events"][-1]["seq"]
+
+    assert pages == [([1, 2, 3], True), ([4, 5, 6], True), ([7], False)]
+    exact = (await _feed(scenario, "bo", after_seq=4, limit=3)).json()
+    assert ([e["seq"] for e in exact["events"]], exact["has_more"]) == ([5, 6, 7], False)
+    beyond = (await _feed(scenario, "bo", after_seq=7)).json()
+    assert (beyond["events"], beyond["has_more"], beyond["seq"]) == ([], False, 7)
+    everything = (await _feed(scenario, "bo", limit=1000)).json()
+    assert len(everything["events"]) == 7
+
+
+async def test_the_feed_limit_is_at_most_one_thousand(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo"])
+
+    too_many = await _feed(scenario, "bo", limit=1001)
+    most = await _feed(scenario, "bo", limit=1000)
+
+    assert too_many.status_code == 400
+    assert too_many.json()["statusCode"] == 400
+    assert most.status_code == 200
+
+
+async def test_only_active_members_read_the_feed(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"])
+    await scenario.call(
+        "POST",
+        f"/groups/{scenario.group_id}/members/invite",
+        "ana",
+        {"user_id": "dee", "role": "MEMBER"},
+        expect=201,
+    )
+    await scenario.call("DELETE", f"/groups/{scenario.group_id}/members/cy", "ana", expect=200)
+
+    for user in ["zed", "dee", "cy"]:
+        response = await _feed(scenario, user)
+        assert response.status_code == 403, user
+        assert response.json()["statusCode"] == 403
+    assert (await _feed(scenario, "bo")).status_code == 200

@@ -1,0 +1,349 @@
+"""The Alembic migrations build exactly the schema of tables.py, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import UniqueConstraint, func, insert, inspect, pool, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from studygroups.storage import migrate
+from studygroups.storage.tables import Base, User
+
+PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+MODEL_TABLES = frozenset(Base.metadata.tables)
+VERSION_TABLE = "alembic_version"
+
+T = TypeVar("T")
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(migrate.alembic_config("unused")).get_current_head()
+
+
+async def _inspect(url: str, look: Callable[[Connection], T]) -> T:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(look)
+    finally:
+        await engine.dispose()
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    # No filtering: JSON reflects as JSON on both backends and DateTime(timezone=True) as
+    # DATETIME / TIMESTAMP WITH TIME ZONE, so any reported difference is a real one.
+    return list(compare_metadata(context, Base.metadata))
+
+
+Names = dict[str, tuple[set[str], dict[tuple[str, ...], str | None]]]
+
+
+def _index_and_unique_names(connection: Connection) -> Names:
+    """Per table: the index names, and the name of the unique constraint on each column list."""
+    inspector = inspect(connection)
+    found: Names = {}
+    for table in MODEL_TABLES:
+        # PostgreSQL also lists the index behind each unique constraint; those are constraints.
+        indexes = {
+            str(index["name"])
+            for index in inspector.get_indexes(table)
+            if "duplicates_constraint" not in index
+        }
+        uniques = {
+            tuple(unique["column_names"]): unique["name"]
+            for unique in inspector.get_unique_constraints(table)
+        }
+        found[table] = (indexes, uniques)
+    return found
+
+
+def _model_index_and_unique_names() -> Names:
+    found: Names = {}
+    for name, table in Base.metadata.tables.items():
+        indexes = {str(index.name) for index in table.indexes}
+        uniques = {
+            tuple(column.name for column in constraint.columns): (
+                None if constraint.name is None else str(constraint.name)
+            )
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)
+        }
+        found[name] = (indexes, uniques)
+    return found
+
+
+def _without_names_the_models_leave_to_the_server(migrated: Names, models: Names) -> Names:
+    """PostgreSQL names an unnamed unique constraint <table>_<column>_key; forget such names."""
+    result: Names = {}
+    for table, (indexes, uniques) in migrated.items():
+        unnamed = {columns for columns, name in models[table][1].items() if name is None}
+        result[table] = (
+            indexes,
+            {columns: None if columns in unnamed else name for columns, name in uniques.items()},
+        )
+    return result
+
+
+def _unreachable(error: BaseException) -> None:
+    message = f"PostgreSQL not reachable on 127.0.0.1:5432: {error!r}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@asynccontextmanager
+async def _fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty database on the local server, dropped afterwards."""
+    admin = create_async_engine(
+        f"{PG_SERVER}/test",
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+        connect_args={"timeout": 5},
+    )
+    try:
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, DBAPIError, TimeoutError) as error:
+            _unreachable(error)
+        name = f"mig_{uuid.uuid4().hex[:16]}"
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield f"{PG_SERVER}/{name}"
+        finally:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'studygroups.db'}"
+        return
+    async with _fresh_postgres_database() as database_url:
+        yield database_url
+
+
+@pytest.fixture
+async def fresh_postgres_url() -> AsyncIterator[str]:
+    async with _fresh_postgres_database() as database_url:
+        yield database_url
+
+
+async def test_the_initial_migration_is_the_single_head_with_revision_0001() -> None:
+    assert _head() == "0001"
+
+
+async def test_upgrade_creates_every_table_of_the_models(url: str) -> None:
+    assert await migrate.current_revision(url) is None
+    assert await _inspect(url, _table_names) == set()
+
+    await migrate.upgrade(url)
+
+    assert await _inspect(url, _table_names) == MODEL_TABLES | {VERSION_TABLE}
+    assert await migrate.current_revision(url) == _head()
+
+
+async def test_the_migrated_schema_matches_the_models(url: str) -> None:
+    await migrate.upgrade(url)
+
+    assert await _inspect(url, _schema_differences) == []
+
+
+async def test_the_migrated_schema_names_indexes_and_unique_constraints_as_the_models_do(
+    url: str,
+) -> None:
+    await migrate.upgrade(url)
+
+    migrated = await _inspect(url, _index_and_unique_names)
+    models = _model_index_and_unique_names()
+
+    assert _without_names_the_models_leave_to_the_server(migrated, models) == models
+
+
+async def test_downgrade_to_base_removes_every_table(url: str) -> None:
+    await migrate.upgrade(url)
+
+    await migrate.downgrade(url, "base")
+
+    assert await _inspect(url, _table_names) - {VERSION_TABLE} == set()
+    assert await migrate.current_revision(url) is None
+
+
+async def test_the_schema_can_be_rebuilt_after_a_downgrade_to_base(url: str) -> None:
+    await migrate.upgrade(url)
+    await migrate.downgrade(url, "base")
+
+    await migrate.upgrade(url)
+
+    assert await _inspect(url, _schema_differences) == []
+
+
+async def test_upgrading_twice_is_a_no_op(url: str) -> None:
+    await migrate.upgrade(url)
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(User).values(id="user-1", created_at=now, updated_at=now)
+            )
+
+        await migrate.upgrade(url)
+
+        async with engine.connect() as connection:
+            users = await connection.scalar(select(func.count()).select_from(User))
+    finally:
+        await engine.dispose()
+    assert users == 1
+    assert await migrate.current_revision(url) == _head()
+    assert await _inspect(url, _schema_differences) == []
+
+
+async def test_concurrent_upgrades_of_different_databases_in_one_process_both_succeed(
+    tmp_path: Path,
+) -> None:
+    urls = [f"sqlite+aiosqlite:///{tmp_path / name}" for name in ("a.db", "b.db")]
+
+    results = await asyncio.gather(*map(migrate.upgrade, urls), return_exceptions=True)
+
+    assert results == [None, None]
+    for url in urls:
+        assert await _inspect(url, _schema_differences) == []
+
+
+@pytest.mark.postgres
+async def test_concurrent_upgrades_on_postgresql_both_succeed(fresh_postgres_url: str) -> None:
+    # return_exceptions: wait for both, so a failing one never outlives the test's database.
+    results = await asyncio.gather(
+        migrate.upgrade(fresh_postgres_url),
+        migrate.upgrade(fresh_postgres_url),
+        return_exceptions=True,
+    )
+
+    assert list(results) == [None, None]
+    assert await migrate.current_revision(fresh_postgres_url) == _head()
+    assert await _inspect(fresh_postgres_url, _schema_differences) == []
+
+
+# Imports first, then waits for "go" on stdin, so that every process upgrades at the same moment.
+_SERVER_PROCESS = """
+import asyncio, sys
+from studygroups.storage.migrate import upgrade
+print("ready", flush=True)
+sys.stdin.readline()
+asyncio.run(upgrade(sys.argv[1]))
+"""
+
+
+async def _upgrade_in_processes_at_once(url: str, count: int) -> list[tuple[int | None, bytes]]:
+    """Each process's exit code and output, after `count` processes upgraded `url` together."""
+    processes: list[asyncio.subprocess.Process] = []
+    try:
+        for _ in range(count):
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-c",
+                    _SERVER_PROCESS,
+                    url,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.STDOUT,
+                )
+            )
+        for process in processes:
+            assert process.stdout is not None
+            assert await asyncio.wait_for(process.stdout.readline(), timeout=60) == b"ready\n"
+        outputs = await asyncio.wait_for(
+            asyncio.gather(*(process.communicate(b"go\n") for process in processes)), timeout=60
+        )
+        return [
+            (process.returncode, output)
+            for process, (output, _) in zip(processes, outputs, strict=True)
+        ]
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+@pytest.mark.postgres
+async def test_server_processes_starting_together_on_postgresql_all_succeed(
+    fresh_postgres_url: str,
+) -> None:
+    results = await _upgrade_in_processes_at_once(fresh_postgres_url, count=4)
+
+    assert results == [(0, b"")] * 4
+    assert await migrate.current_revision(fresh_postgres_url) == _head()
+    assert await _inspect(fresh_postgres_url, _schema_differences) == []
+
+
+async def _some_advisory_lock_is_awaited(connection: AsyncConnection) -> bool:
+    waiting = await connection.scalar(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+    )
+    await connection.rollback()
+    return bool(waiting)
+
+
+@pytest.mark.postgres
+async def test_upgrade_on_postgresql_waits_while_another_process_holds_the_migration_lock(
+    fresh_postgres_url: str,
+) -> None:
+    engine = create_async_engine(fresh_postgres_url, poolclass=pool.NullPool)
+    lock = {"key": migrate.MIGRATION_LOCK_KEY}
+    try:
+        async with engine.connect() as holder, engine.connect() as observer:
+            await holder.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+            await holder.commit()  # a session-level lock outlives the transaction
+            upgrading = asyncio.create_task(migrate.upgrade(fresh_postgres_url))
+            try:
+                for _ in range(200):
+                    if await _some_advisory_lock_is_awaited(observer) or upgrading.done():
+                        break
+                    await asyncio.sleep(0.025)
+                assert not upgrading.done(), "upgrade did not wait for the migration lock"
+                assert await _some_advisory_lock_is_awaited(observer)
+                assert await observer.run_sync(_table_names) == set()
+
+                await holder.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                await holder.commit()
+                await asyncio.wait_for(asyncio.shield(upgrading), timeout=30)
+            finally:
+                if not upgrading.done():
+                    upgrading.cancel()
+                await asyncio.wait([upgrading])
+    finally:
+        await engine.dispose()
+
+    assert await migrate.current_revision(fresh_postgres_url) == _head()
