@@ -191,6 +191,8 @@ class LiveServer:
 
 @asynccontextmanager
 async def serve(service: Service) -> AsyncIterator[LiveServer]:
+    """Serve until the block ends. python-engineio keeps a long-polling GET open after its
+    client left (up to its ping timeout), so shutdown waits at most one second for it."""
     config = uvicorn.Config(
         service.asgi,
         host="127.0.0.1",
@@ -202,12 +204,11 @@ async def serve(service: Service) -> AsyncIterator[LiveServer]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield LiveServer(service, port)
