@@ -14,6 +14,8 @@ from studygroups.identity import mint_token, parse_ttl
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
 
 
 def _migrate(settings: Settings) -> None:

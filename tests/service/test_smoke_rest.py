@@ -21,3 +21,12 @@ async def test_a_round_goes_through_every_status_and_the_feed_numbers_each_event
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert [e["event"] for e in events][:2] == ["session.started", "round.advanced"]
     assert events[-1]["data"]["status"] == "DONE"
+
+
+async def test_the_openapi_document_has_unique_operation_ids(http: httpx.AsyncClient) -> None:
+    document = (await http.get("/openapi.json")).json()
+
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+
+    assert len(ids) == len(set(ids))
+    assert "/group-sessions/{session_id}/feed" in document["paths"]

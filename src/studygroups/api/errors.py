@@ -64,6 +64,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in error.errors()):
+            return error_response(400, "the request body is not valid JSON")
         details = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),

@@ -45,7 +45,8 @@ async def set_session_status(session_id: str, body: SetStatus, run: WriterDep) -
     )
 
 
-@router.api_route("/{session_id}/rounds/{round_index}/prompt", methods=["PATCH", "PUT"])
+@router.patch("/{session_id}/rounds/{round_index}/prompt", operation_id="update_prompt")
+@router.put("/{session_id}/rounds/{round_index}/prompt", operation_id="replace_prompt")
 async def update_prompt(
     session_id: str, round_index: RoundIndex, body: UpdatePrompt, run: WriterDep
 ) -> JSONResponse:
