@@ -13,6 +13,7 @@ from typing import Any
 
 import socketio
 
+from studygroups.realtime.fanout import FastJson, encode_event, queue_to_all
 from studygroups.realtime.publisher import INTERNAL_EVENTS, NAMESPACE
 
 log = logging.getLogger("studygroups.realtime")
@@ -41,6 +42,10 @@ class LocalManager(socketio.AsyncManager):  # type: ignore[misc]
         if event in INTERNAL_EVENTS:
             assert self.on_internal is not None
             await self.on_internal(event, data)
+            return
+        if callback is None and broadcast_locally(
+            self, event, data, namespace, to or room, skip_sid
+        ):
             return
         await super().emit(
             event, data, namespace=namespace, room=to or room, skip_sid=skip_sid, callback=callback
@@ -87,12 +92,41 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 delay = min(delay * 2, self.RETRY_MAX)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
+        data = message["data"]
         if message.get("event") in INTERNAL_EVENTS:
             assert self.on_internal is not None
-            data = message["data"]
             await self.on_internal(message["event"], data[0] if isinstance(data, list) else data)
             return
+        if (
+            not message.get("binary")
+            and message.get("callback") is None
+            and isinstance(data, list)
+            and broadcast_locally(
+                self,
+                message["event"],
+                data[0] if len(data) == 1 else tuple(data),
+                message.get("namespace"),
+                message.get("room"),
+                message.get("skip_sid"),
+            )
+        ):
+            return
         await super()._handle_emit(message)
+
+
+def broadcast_locally(
+    manager: Any, event: str, data: Any, namespace: str | None, room: Any, skip_sid: Any
+) -> bool:
+    """The fast path of a local room emit (see fanout.py); False when it does not apply."""
+    namespace = namespace or "/"
+    if namespace not in manager.rooms:
+        return True  # nobody connected to the namespace here
+    frame = encode_event(manager.server, namespace, event, data)
+    if frame is None:
+        return False
+    skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+    queue_to_all(manager.server, frame, manager.get_participants(namespace, room), skip)
+    return True
 
 
 def build_server(manager: LocalManager | ClusterManager, origins: list[str]) -> Any:
@@ -103,7 +137,8 @@ def build_server(manager: LocalManager | ClusterManager, origins: list[str]) -> 
         cors_allowed_origins=origins,
         logger=False,
         engineio_logger=False,
-        max_http_buffer_size=1_000_000,  # as Socket.IO's default; larger frames close the socket
+        max_http_buffer_size=1_000_000,
+        json=FastJson,  # as Socket.IO's default; larger frames close the socket
         namespaces=[NAMESPACE],
     )
 
@@ -112,6 +147,8 @@ async def local_emit(
     server: Any, event: str, data: Any, room: str, skip_sids: list[str] | None
 ) -> None:
     """Emit to this process's sockets only (never through Redis)."""
+    if broadcast_locally(server.manager, event, data, NAMESPACE, room, skip_sids):
+        return
     await server.manager.emit(
         event, data, namespace=NAMESPACE, room=room, skip_sid=skip_sids, ignore_queue=True
     )

@@ -9,7 +9,6 @@ from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import can_facilitate, check_active_member
 from studygroups.domain.sessions import SessionRole, SessionStatus
 from studygroups.services.unit_of_work import UnitOfWork
-from studygroups.storage import groups as group_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage.tables import GroupSession
 
@@ -39,17 +38,16 @@ async def load_session(
     Non-members get 403: a session id is not a secret worth a 404, and the difference helps
     clients tell "wrong id" from "no access".
     """
-    session = await session_rows.get(uow.db, session_id, for_update=lock)
-    if session is None:
+    found = await session_rows.with_roles(uow.db, session_id, user_id, for_update=lock)
+    if found is None:
         raise NotFound("session not found")
-    membership = await group_rows.membership(uow.db, session.group_id, user_id)
-    member = await session_rows.member(uow.db, session_id, user_id)
+    session, group_role, group_status, session_role = found
     access = SessionAccess(
         session=session,
         user_id=user_id,
-        group_role=MemberRole(membership.role) if membership else None,
-        group_status=MemberStatus(membership.status) if membership else None,
-        session_role=SessionRole(member.role) if member else None,
+        group_role=MemberRole(group_role) if group_role else None,
+        group_status=MemberStatus(group_status) if group_status else None,
+        session_role=SessionRole(session_role) if session_role else None,
     )
     check_active_member(access.group_status)
     return access

@@ -8,6 +8,7 @@ from studygroups.domain import chat as rules
 from studygroups.domain import sessions as session_rules
 from studygroups.domain.errors import NotFound
 from studygroups.domain.events import ChatMessagePosted
+from studygroups.domain.rounds import check_round_index
 from studygroups.identity import Identity
 from studygroups.services import views
 from studygroups.services.access import SessionAccess, load_session
@@ -35,7 +36,7 @@ async def post_message(
     text = rules.clean_message(raw)
     access = await _chat_access(uow, actor, group_id, session_id, lock=True)
     session_rules.check_not_finished(access.status)
-    await load_round(uow, access.session, round_index)
+    check_round_index(round_index, access.session.rounds_count)  # rounds 1..count all exist
     message_id = str(uuid.uuid4())
     [stored] = await uow.record(
         session_id,

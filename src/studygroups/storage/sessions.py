@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studygroups.storage.tables import Activity, GroupSession, Round, SessionMember, SharedCard
+from studygroups.storage.tables import (
+    Activity,
+    GroupMember,
+    GroupSession,
+    Round,
+    SessionMember,
+    SharedCard,
+)
 
 
 async def get(
@@ -16,6 +23,32 @@ async def get(
     if for_update:
         query = query.with_for_update()
     return await db.scalar(query)
+
+
+async def with_roles(
+    db: AsyncSession, session_id: str, user_id: str, *, for_update: bool = False
+) -> tuple[GroupSession, str | None, str | None, str | None] | None:
+    """The session and what `user_id` is to it, in one query: (session, group role, group
+    status, session role); locked (the session row only) when writing."""
+    query = (
+        select(GroupSession, GroupMember.role, GroupMember.status, SessionMember.role)
+        .outerjoin(
+            GroupMember,
+            and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == user_id),
+        )
+        .outerjoin(
+            SessionMember,
+            and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == user_id),
+        )
+        .where(GroupSession.id == session_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=GroupSession)
+    row = (await db.execute(query)).first()
+    if row is None:
+        return None
+    session, group_role, group_status, session_role = row
+    return session, group_role, group_status, session_role
 
 
 async def member(db: AsyncSession, session_id: str, user_id: str) -> SessionMember | None:
