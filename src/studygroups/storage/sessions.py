@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import BindParameter, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studygroups.storage.tables import (
@@ -25,26 +25,31 @@ async def get(
     return await db.scalar(query)
 
 
+_USER: BindParameter[str] = bindparam("user_id")
+_SESSION: BindParameter[str] = bindparam("session_id")
+# Built once: the hottest read of every session command (chat, votes, joins).
+_WITH_ROLES = (
+    select(GroupSession, GroupMember.role, GroupMember.status, SessionMember.role)
+    .outerjoin(
+        GroupMember,
+        and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == _USER),
+    )
+    .outerjoin(
+        SessionMember,
+        and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == _USER),
+    )
+    .where(GroupSession.id == _SESSION)
+)
+_WITH_ROLES_LOCKED = _WITH_ROLES.with_for_update(of=GroupSession)
+
+
 async def with_roles(
     db: AsyncSession, session_id: str, user_id: str, *, for_update: bool = False
 ) -> tuple[GroupSession, str | None, str | None, str | None] | None:
     """The session and what `user_id` is to it, in one query: (session, group role, group
     status, session role); locked (the session row only) when writing."""
-    query = (
-        select(GroupSession, GroupMember.role, GroupMember.status, SessionMember.role)
-        .outerjoin(
-            GroupMember,
-            and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == user_id),
-        )
-        .outerjoin(
-            SessionMember,
-            and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == user_id),
-        )
-        .where(GroupSession.id == session_id)
-    )
-    if for_update:
-        query = query.with_for_update(of=GroupSession)
-    row = (await db.execute(query)).first()
+    query = _WITH_ROLES_LOCKED if for_update else _WITH_ROLES
+    row = (await db.execute(query, {"user_id": user_id, "session_id": session_id})).first()
     if row is None:
         return None
     session, group_role, group_status, session_role = row
