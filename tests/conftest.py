@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from studygroups.app import Service, build
+from studygroups.cli import server_options
 from studygroups.config import Settings
 from studygroups.identity import mint_token
 from studygroups.storage.migrate import upgrade
@@ -193,14 +194,9 @@ class LiveServer:
 async def serve(service: Service) -> AsyncIterator[LiveServer]:
     """Serve until the block ends. python-engineio keeps a long-polling GET open after its
     client left (up to its ping timeout), so shutdown waits at most one second for it."""
+    options = {**server_options(), "timeout_graceful_shutdown": 1}
     config = uvicorn.Config(
-        service.asgi,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=1,
+        service.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from studygroups.config import Settings
 from studygroups.identity import mint_token, parse_ttl
@@ -55,6 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
 
 
+def server_options() -> dict[str, Any]:
+    """How uvicorn serves WebSockets and shuts down; shared by `serve` and the test servers."""
+    return {
+        "ws": os.environ.get("UVICORN_WS", "websockets-sansio"),  # see docs/performance.md
+        "ws_per_message_deflate": False,  # deflate costs ~50 KiB per connection; frames are small
+        "ws_ping_interval": None,  # Engine.IO has its own heartbeat; a second one costs CPU
+        # Long-polling clients keep a request open for up to 25 s; do not wait for them.
+        "timeout_graceful_shutdown": 5,
+    }
+
+
 def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
     import uvicorn
 
@@ -67,11 +80,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
-        ws_per_message_deflate=False,
         lifespan="on",
         access_log=False,
-        # Long-polling clients keep a request open for up to 25 s; do not wait for them.
-        timeout_graceful_shutdown=5,
+        **server_options(),
     )
     return 0
 
