@@ -42,6 +42,8 @@ def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
 
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": "1"}  # buckets refill within a second
     return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
 
 

@@ -197,12 +197,12 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         session_id = _session_id(payload)
         last_seq = _last_seq(payload)
         identity = client.identity
-        await self._feed.authorize_join(identity, session_id)
         async with self._sequencer.locked(session_id) as lane:
-            # Checked again under the lane lock, which evictions wait for: a removal committed
-            # before this check refuses the join; one committed after it evicts this socket.
-            await self._feed.authorize_join(identity, session_id)
-            head = await self._sequencer.catch_up(session_id, lane)
+            # Checked under the lane lock, which evictions wait for: a removal committed before
+            # this check refuses the join; one committed after it evicts this socket. The same
+            # read gives the log's head.
+            head = await self._feed.authorize_join(identity, session_id)
+            head = await self._sequencer.catch_up(session_id, lane, head)
             if sid not in self._clients:
                 return ack_error(Unauthenticated("disconnected while joining"))
             newly = session_id not in client.sessions

@@ -85,7 +85,11 @@ class Sequencer:
             lane = self.lane(session_id)
             async with lane.lock:
                 if self._lanes.get(session_id) is lane:
-                    yield lane
+                    try:
+                        yield lane
+                    finally:
+                        if lane.members <= 0 and self._lanes.get(session_id) is lane:
+                            del self._lanes[session_id]  # a refused join leaves nothing behind
                     return
 
     async def deliver(self, session_id: str, events: Sequence[StoredEvent]) -> None:
@@ -98,9 +102,11 @@ class Sequencer:
             for event in sorted(events, key=lambda e: e.seq):
                 await self._advance_to(session_id, lane, event.seq, event)
 
-    async def catch_up(self, session_id: str, lane: Lane) -> int:
-        """Under the lane lock: emit whatever the log holds beyond what was delivered."""
-        head = await self._feed.head(session_id)
+    async def catch_up(self, session_id: str, lane: Lane, head: int | None = None) -> int:
+        """Under the lane lock: emit whatever the log holds beyond what was delivered, up to
+        `head` (the log's head, read under this lock) or, when not given, the head read now."""
+        if head is None:
+            head = await self._feed.head(session_id)
         if lane.delivered is None or lane.members == 0:
             lane.delivered = head
         elif head > lane.delivered:

@@ -29,9 +29,10 @@ class EventFeed:
                 uow.db, session_id, after_seq, limit=max(up_to - after_seq, 0), up_to=up_to
             )
 
-    async def authorize_join(self, identity: Identity, session_id: str) -> None:
-        """Only an ACTIVE member of the session's group may join its room."""
+    async def authorize_join(self, identity: Identity, session_id: str) -> int:
+        """Only an ACTIVE member of the session's group may join its room; the session's head."""
         if not session_id or len(session_id) > 64:
             raise Invalid("sessionId must be a string of 1..64 characters")
         async with self._units(writing=False) as uow:
-            await load_session(uow, session_id, identity.user_id)
+            access = await load_session(uow, session_id, identity.user_id)
+            return access.session.last_seq
