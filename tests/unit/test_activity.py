@@ -294,3 +294,9 @@ def test_the_facilitator_sees_a_peers_vote_while_voting_is_open() -> None:
 
 def test_voters_always_see_their_own_revote() -> None:
     assert not is_choice_hidden(A.PI_REVOTE_SUBMIT, R.REVOTING, own=True, viewer_facilitates=False)
+
+
+def test_a_choice_is_trimmed_before_its_length_is_checked() -> None:
+    option = "x" * CHOICE_MAX
+
+    assert parse_choice({"choice": f" {option} "}, [option]) == option

@@ -54,9 +54,10 @@ def check_phase(activity: ActivityType, round_status: RoundStatus) -> None:
 def parse_choice(payload: Mapping[str, object], options: Sequence[str] | None) -> str:
     """A vote's `choice`: a non-empty string, one of the round's options when it has any."""
     choice = payload.get("choice")
-    if not isinstance(choice, str) or not choice.strip() or len(choice) > CHOICE_MAX:
+    if isinstance(choice, str):
+        choice = choice.strip()
+    if not isinstance(choice, str) or not choice or len(choice) > CHOICE_MAX:
         raise Invalid(f"payload.choice must be a string of 1..{CHOICE_MAX} characters")
-    choice = choice.strip()
     if options and choice not in options:
         raise Invalid("payload.choice must be one of the round's options")
     return choice
