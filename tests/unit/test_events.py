@@ -216,6 +216,6 @@ def test_events_are_immutable() -> None:
         VOTE_SUBMITTED.user_id = "someone-else"  # type: ignore[misc]
 
 
-def test_the_base_event_has_no_payload_of_its_own() -> None:
-    with pytest.raises(NotImplementedError):
-        DomainEvent(session_id="s1").payload()
+def test_the_base_event_cannot_be_made_without_a_payload_of_its_own() -> None:
+    with pytest.raises(TypeError):
+        DomainEvent(session_id="s1")  # type: ignore[abstract]

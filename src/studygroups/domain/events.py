@@ -6,6 +6,7 @@ transaction of the change that caused it (see docs/architecture.md, "The event p
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,14 +17,15 @@ JsonObject = dict[str, object]
 
 
 @dataclass(frozen=True)
-class DomainEvent:
+class DomainEvent(ABC):
     """Base of every durable event; `name` is the Socket.IO event name."""
 
     name: ClassVar[str]
     session_id: str
 
+    @abstractmethod
     def payload(self) -> JsonObject:
-        raise NotImplementedError  # every concrete event defines its own payload
+        """The seed's camelCase fields of this event (without seq and timestamp)."""
 
 
 @dataclass(frozen=True)
