@@ -30,3 +30,21 @@ async def test_the_openapi_document_has_unique_operation_ids(http: httpx.AsyncCl
 
     assert len(ids) == len(set(ids))
     assert "/group-sessions/{session_id}/feed" in document["paths"]
+
+
+async def test_a_change_answers_with_the_seq_its_own_event_got(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo"], start=False)
+
+    started = await scenario.call(
+        "PUT", f"/group-sessions/{scenario.session_id}/start", scenario.facilitator, expect=200
+    )
+    finished = await scenario.call(
+        "PUT",
+        f"/group-sessions/{scenario.session_id}/status",
+        scenario.facilitator,
+        {"status": "FINISHED"},
+        expect=200,
+    )
+
+    assert started.json()["seq"] == 1
+    assert finished.json()["seq"] == 2

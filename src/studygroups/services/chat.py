@@ -58,8 +58,7 @@ async def post_message(
         seq=stored.seq,
         created_at=uow.now(),
     )
-    uow.db.add(row)
-    await uow.db.flush()
+    await chat_rows.insert_message(uow.db, row)
     role = access.session_role
     return views.chat_message(row, actor.name, str(role) if role else None)
 
