@@ -58,7 +58,8 @@ async def post_message(
         seq=stored.seq,
         created_at=uow.now(),
     )
-    await chat_rows.insert_message(uow.db, row)
+    uow.db.add(row)
+    await uow.db.flush()
     role = access.session_role
     return views.chat_message(row, actor.name, str(role) if role else None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studygroups.storage.tables import ChatMessage, ReadCursor
@@ -28,18 +28,3 @@ async def cursors(db: AsyncSession, session_id: str) -> list[ReadCursor]:
         select(ReadCursor).where(ReadCursor.session_id == session_id).order_by(ReadCursor.user_id)
     )
     return list(rows)
-
-
-async def insert_message(db: AsyncSession, row: ChatMessage) -> None:
-    """Insert with a Core statement (the hottest write): `row` stays a plain, unattached value."""
-    await db.execute(
-        insert(ChatMessage).values(
-            id=row.id,
-            session_id=row.session_id,
-            round_index=row.round_index,
-            user_id=row.user_id,
-            message=row.message,
-            seq=row.seq,
-            created_at=row.created_at,
-        )
-    )

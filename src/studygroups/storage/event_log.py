@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -68,21 +68,15 @@ async def append(
         set_committed_value(loaded, "last_seq", last)
     timestamp = iso_timestamp(now)
     stored: list[StoredEvent] = []
-    rows: list[dict[str, Any]] = []
     for offset, domain_event in enumerate(events):
         seq = last - len(events) + 1 + offset
         data = {**domain_event.payload(), "seq": seq, "timestamp": timestamp}
-        rows.append(
-            {
-                "session_id": session_id,
-                "seq": seq,
-                "event": domain_event.name,
-                "data": data,
-                "created_at": now,
-            }
+        db.add(
+            EventLogEntry(
+                session_id=session_id, seq=seq, event=domain_event.name, data=data, created_at=now
+            )
         )
         stored.append(StoredEvent(session_id, seq, domain_event.name, data, timestamp))
-    await db.execute(insert(EventLogEntry), rows)  # a Core insert: no unit-of-work bookkeeping
     return stored
 
 
