@@ -23,6 +23,7 @@ from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.coalescing import CoalescingWebSockets
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
@@ -143,7 +144,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         allow_headers=["*"],
     )
     http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
-    asgi = socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+    asgi = CoalescingWebSockets(
+        socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+    )
     return Service(
         asgi=asgi,
         api=api,
