@@ -27,7 +27,7 @@ from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import event_log, users
 from studygroups.storage import groups as group_rows
 from studygroups.storage import sessions as session_rows
-from studygroups.storage.tables import GroupSession, Round, SessionMember
+from studygroups.storage.tables import Activity, GroupSession, Round, SessionMember
 
 FEED_DEFAULT_LIMIT = 500
 FEED_MAX_LIMIT = 1000
@@ -119,27 +119,13 @@ async def session_detail(
     cards = await session_rows.shared_cards(uow.db, session.id)
     index_of = {r.id: r.round_index for r in rounds}
     # Progress counts those the gates wait for, so `required` matches a gate's 409.
-    eligible = set(await eligible_voters(uow, session.id, session.group_id))
+    active = set(await group_rows.active_member_ids(uow.db, session.group_id))
+    eligible = {m.user_id for m in members if m.user_id in active}
     rounds_json = []
     for row in rounds:
-        voted = sorted(
-            {
-                a.user_id
-                for a in activity
-                if a.round_id == row.id
-                and a.event_type == ActivityType.PI_VOTE_SUBMIT
-                and a.user_id in eligible
-            }
-        )
-        revoted = sorted(
-            {
-                a.user_id
-                for a in activity
-                if a.round_id == row.id
-                and a.event_type == ActivityType.PI_REVOTE_SUBMIT
-                and a.user_id in eligible
-            }
-        )
+        of_round = [a for a in activity if a.round_id == row.id and a.user_id in eligible]
+        voted = sorted(acted(of_round, ActivityType.PI_VOTE_SUBMIT))
+        revoted = sorted(acted(of_round, ActivityType.PI_REVOTE_SUBMIT))
         rounds_json.append(
             {
                 **views.round_(row),
@@ -248,6 +234,11 @@ async def update_prompt(
     return views.round_(row)
 
 
+def acted(activity: Sequence[Activity], kind: ActivityType) -> set[str]:
+    """Who submitted `kind` among these activity rows (a repeat counts once)."""
+    return {a.user_id for a in activity if a.event_type == kind}
+
+
 async def eligible_voters(uow: UnitOfWork, session_id: str, group_id: str) -> list[str]:
     """Session members who are still ACTIVE in the group, sorted: those the gates wait for."""
     active = set(await group_rows.active_member_ids(uow.db, group_id))
@@ -273,8 +264,8 @@ async def advance_round(
         current,
         target,
         members=await eligible_voters(uow, session_id, access.session.group_id),
-        voted={a.user_id for a in activity if a.event_type == ActivityType.PI_VOTE_SUBMIT},
-        revoted={a.user_id for a in activity if a.event_type == ActivityType.PI_REVOTE_SUBMIT},
+        voted=acted(activity, ActivityType.PI_VOTE_SUBMIT),
+        revoted=acted(activity, ActivityType.PI_REVOTE_SUBMIT),
         has_explanation=await session_rows.shared_card(uow.db, row.id) is not None,
         force=force,
     )
