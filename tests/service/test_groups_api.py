@@ -295,3 +295,19 @@ async def test_a_group_lists_its_sessions_newest_first(http: httpx.AsyncClient) 
         ("CREATED", 2, 0),
         ("CREATED", 1, 0),
     ]
+
+
+async def test_membership_answers_show_the_member_as_the_group_lists_them(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_group(http, ["ana", "bo"])
+
+    listed = await scenario.call("GET", f"/groups/{scenario.group_id}", "ana", expect=200)
+    removed = await scenario.call(
+        "DELETE", f"/groups/{scenario.group_id}/members/bo", "ana", expect=200
+    )
+
+    bo = next(m for m in listed.json()["members"] if m["user_id"] == "bo")
+    assert bo["email"] == "bo@example.org" and bo["user_name"] == "Bo"
+    assert removed.json()["email"] == "bo@example.org"
+    assert removed.json()["user_name"] == "Bo" and removed.json()["status"] == "REMOVED"

@@ -115,9 +115,7 @@ async def invite_member(
     else:
         invitee.role, invitee.status = role, MemberStatus.INVITED
         invitee.invited_by, invitee.updated_at = actor.user_id, now
-    await uow.db.flush()
-    names = await users.names(uow.db, [user_id])
-    return {**views.member(invitee, None), "user_name": names[user_id], "group_id": group_id}
+    return await _member_json(uow, invitee)
 
 
 async def accept_invite(uow: UnitOfWork, actor: Identity, group_id: str) -> views.Json:
@@ -126,8 +124,7 @@ async def accept_invite(uow: UnitOfWork, actor: Identity, group_id: str) -> view
     rules.check_can_accept(_role_status(member)[1])
     assert member is not None  # check_can_accept refuses a missing invitation
     member.status, member.updated_at = MemberStatus.ACTIVE, uow.now()
-    await uow.db.flush()
-    return {**views.member(member, None), "user_name": actor.name, "group_id": group_id}
+    return await _member_json(uow, member)
 
 
 async def remove_member(
@@ -142,8 +139,14 @@ async def remove_member(
     target.status, target.updated_at = MemberStatus.REMOVED, uow.now()
     await uow.db.flush()
     uow.remove_user_after_commit(user_id, await group_rows.open_session_ids(uow.db, group_id))
-    names = await users.names(uow.db, [user_id])
-    return {**views.member(target, None), "user_name": names[user_id], "group_id": group_id}
+    return await _member_json(uow, target)
+
+
+async def _member_json(uow: UnitOfWork, member: GroupMember) -> views.Json:
+    """The member as GET /groups/:id lists them (name and email from the user record)."""
+    await uow.db.flush()
+    user = await users.get(uow.db, member.user_id)
+    return {**views.member(member, user), "group_id": member.group_id}
 
 
 async def list_group_sessions(uow: UnitOfWork, actor: Identity, group_id: str) -> list[views.Json]:

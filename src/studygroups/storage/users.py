@@ -51,3 +51,7 @@ async def names(db: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
     rows = await db.execute(select(User.id, User.name).where(User.id.in_(ids)))
     found = {user_id: name or user_id for user_id, name in rows}
     return {user_id: found.get(user_id, user_id) for user_id in ids}
+
+
+async def get(db: AsyncSession, user_id: str) -> User | None:
+    return await db.get(User, user_id)
