@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -59,8 +60,6 @@ def ack_error(error: DomainError) -> dict[str, Any]:
 
 
 def now_iso() -> str:
-    from datetime import UTC, datetime
-
     return iso_timestamp(datetime.now(UTC))
 
 
@@ -318,7 +317,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     ) -> None:
         """An ephemeral event to the others in the room: not logged, no seq."""
         data["timestamp"] = now_iso()
-        skip = sorted(self._by_user.get(user_id, ()))
+        skip = list(self._by_user.get(user_id, ()))
         await self.emit(event, data, room=room_of(session_id), skip_sid=skip)
 
     # -- internal messages from the manager ---------------------------------------------------
