@@ -194,7 +194,7 @@ class LiveServer:
 async def serve(service: Service) -> AsyncIterator[LiveServer]:
     """Serve until the block ends. python-engineio keeps a long-polling GET open after its
     client left (up to its ping timeout), so shutdown waits at most one second for it."""
-    options = {**server_options(), "timeout_graceful_shutdown": 1}
+    options = {**server_options(service), "timeout_graceful_shutdown": 1}
     config = uvicorn.Config(
         service.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options
     )

@@ -26,6 +26,7 @@ from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.coalescing import CoalescingWebSockets
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
+from studygroups.realtime.protocol import UpgradeProtocol, websocket_protocol
 from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
 from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
@@ -44,9 +45,11 @@ SWEEP_EVERY_SECONDS = 5.0
 
 @dataclass
 class Service:
-    """The built service: the ASGI app to serve and the parts tests may look at."""
+    """The built service: the ASGI app to serve (with uvicorn's WebSocket protocol for it)
+    and the parts tests may look at."""
 
     asgi: Any
+    websocket: type[UpgradeProtocol]
     api: FastAPI
     sio: Any
     units: UnitOfWorkFactory
@@ -149,6 +152,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     return Service(
         asgi=asgi,
+        websocket=websocket_protocol(sio),
         api=api,
         sio=sio,
         units=units,

@@ -8,10 +8,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studygroups.config import Settings
 from studygroups.identity import mint_token, parse_ttl
+
+if TYPE_CHECKING:
+    from studygroups.app import Service
 
 
 def _configure_logging(level: str) -> None:
@@ -57,10 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
 
 
-def server_options() -> dict[str, Any]:
-    """How uvicorn serves WebSockets and shuts down; shared by `serve` and the test servers."""
+def server_options(service: Service) -> dict[str, Any]:
+    """How uvicorn serves WebSockets and shuts down; shared by `serve` and the test servers.
+    UVICORN_WS=websockets-sansio (or another uvicorn protocol) turns the native Engine.IO
+    WebSocket path off, for comparisons (docs/performance.md)."""
     return {
-        "ws": os.environ.get("UVICORN_WS", "websockets-sansio"),  # see docs/performance.md
+        "ws": os.environ.get("UVICORN_WS") or service.websocket,
         "ws_per_message_deflate": False,  # deflate costs ~50 KiB per connection; frames are small
         "ws_ping_interval": None,  # Engine.IO has its own heartbeat; a second one costs CPU
         # Long-polling clients keep a request open for up to 25 s; do not wait for them.
@@ -71,18 +76,19 @@ def server_options() -> dict[str, Any]:
 def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
     import uvicorn
 
-    from studygroups.app import create_app
+    from studygroups.app import build
 
     if migrate:
         _migrate(settings)
+    service = build(settings)
     uvicorn.run(
-        create_app(settings),
+        service.asgi,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         lifespan="on",
         access_log=False,
-        **server_options(),
+        **server_options(service),
     )
     return 0
 

@@ -1,10 +1,12 @@
-"""Room broadcasts without a task per recipient: encode once, queue the same frame to each socket.
+"""Room broadcasts without a task per recipient: encode once, write the same bytes to each socket.
 
 python-socketio's `AsyncManager.emit` starts one asyncio task per recipient to call
 `engineio.AsyncSocket.send`, which checks the ping timeout, logs, and queues the packet for the
 socket's writer. For a room of 50 that is 50 tasks per event, which dominates a busy server.
-Here the packet is encoded once and put straight on each recipient's outgoing queue, the same
-queue `send` uses, so the writer still sends every socket's packets in order (acks included).
+Here the packet is encoded once. A recipient served by `NativeSocket` (engine.py) gets the same
+pre-built WebSocket frame appended to its output of this loop turn; one still served by
+python-engineio gets the packet on its outgoing queue, the queue `send` uses. Either way every
+socket's packets (acks included) go out in the order they were produced.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 import orjson
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
+
+from studygroups.realtime.engine import NativeSocket
+from studygroups.realtime.websocket import text_frame
 
 
 class FastJson:
@@ -49,9 +54,10 @@ def encode_event(server: Any, namespace: str, event: str, data: Any) -> Any:
 def queue_to_all(
     server: Any, frame: Any, recipients: Iterable[tuple[str, str]], skip: Iterable[str] | None
 ) -> int:
-    """Put `frame` on the outgoing queue of every recipient's Engine.IO socket."""
+    """Send the Engine.IO packet `frame` to every recipient's socket; the number reached."""
     skipped = set(skip or ())
     sockets = server.eio.sockets
+    framed: bytes | None = None
     queued = 0
     for sid, eio_sid in recipients:
         if sid in skipped:
@@ -59,6 +65,11 @@ def queue_to_all(
         socket = sockets.get(eio_sid)
         if socket is None or socket.closed:
             continue
-        socket.queue.put_nowait(frame)
+        if socket.__class__ is NativeSocket:
+            if framed is None:
+                framed = text_frame(frame.encode())
+            socket.write(framed)
+        else:
+            socket.queue.put_nowait(frame)
         queued += 1
     return queued

@@ -1,0 +1,146 @@
+"""The native Engine.IO WebSocket (realtime/engine.py) on a recording transport: writes of a loop
+turn leave as one, in order; a client that stops reading is cut off; closing ends cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import engineio
+
+from studygroups.realtime import websocket as ws
+from studygroups.realtime.engine import NativeEngine, NativeSocket
+
+REQUEST = ws.parse_request(
+    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+    b"host: example.test\r\nconnection: Upgrade\r\nupgrade: websocket\r\n"
+    b"sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
+
+
+class RecordingTransport:
+    def __init__(self, buffered: int = 0) -> None:
+        self.writes: list[bytes] = []
+        self.buffered = buffered
+        self.closed = False
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "written after close"
+        self.writes.append(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = self.closed = True
+
+
+async def opened(
+    transport: RecordingTransport, handlers: dict[str, Any] | None = None
+) -> tuple[NativeEngine, NativeSocket]:
+    eio = engineio.AsyncServer(async_mode="asgi")
+    eio.handlers.update(handlers or {})
+    engine = NativeEngine(eio)
+    socket = NativeSocket(engine, set())
+    assert REQUEST is not None
+    socket.start(transport, REQUEST, {})  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)  # the connect handler runs
+    transport.writes.clear()
+    return engine, socket
+
+
+async def test_the_handshake_answer_and_the_open_packet_leave_in_one_write() -> None:
+    transport = RecordingTransport()
+    eio = engineio.AsyncServer(async_mode="asgi")
+    socket = NativeSocket(NativeEngine(eio), set())
+    assert REQUEST is not None
+
+    socket.start(transport, REQUEST, {})  # type: ignore[arg-type]
+
+    [written] = transport.writes
+    head, _, body = written.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert body[2:3] == b"0"  # the Engine.IO OPEN packet, in a text frame
+    assert eio.sockets[socket.sid] is socket
+
+
+async def test_frames_of_one_loop_turn_leave_as_one_write_in_their_order() -> None:
+    transport = RecordingTransport()
+    _, socket = await opened(transport)
+
+    socket.write(b"one")
+    socket.write(b"two")
+    socket.write(b"three")
+    assert transport.writes == []
+    await asyncio.sleep(0)
+
+    assert transport.writes == [b"onetwothree"]
+
+
+async def test_a_client_that_stops_reading_is_cut_off_once_its_backlog_passes_the_limit() -> None:
+    transport = RecordingTransport(buffered=5 * 1024 * 1024)
+    _, socket = await opened(transport)
+
+    socket.write(b"event")
+    await asyncio.sleep(0)
+
+    assert transport.aborted
+
+
+async def test_closing_tells_the_application_sends_close_and_ends_the_websocket() -> None:
+    reasons: list[str] = []
+
+    async def disconnected(sid: str, reason: str) -> None:
+        reasons.append(reason)
+
+    transport = RecordingTransport()
+    engine, socket = await opened(transport, {"disconnect": disconnected})
+    socket.write(b"pending")
+
+    await socket.close()
+
+    assert reasons == [engine.eio.reason.SERVER_DISCONNECT]
+    assert transport.closed
+    assert socket.sid not in engine.eio.sockets
+    assert transport.writes == [
+        b"pending" + ws.text_frame("1"),  # what was queued, then Engine.IO's CLOSE packet
+        ws.close_frame(ws.NORMAL_CLOSURE),
+    ]
+
+
+async def test_messages_before_the_connect_handler_finished_are_handled_after_it() -> None:
+    order: list[str] = []
+    connect_may_finish = asyncio.Event()
+
+    async def connect(sid: str, environ: Any) -> None:
+        await connect_may_finish.wait()
+        order.append("connect")
+
+    async def message(sid: str, data: Any) -> None:
+        order.append(f"message {data}")
+
+    eio = engineio.AsyncServer(async_mode="asgi")
+    eio.handlers.update({"connect": connect, "message": message})
+    socket = NativeSocket(NativeEngine(eio), set())
+    assert REQUEST is not None
+    socket.start(RecordingTransport(), REQUEST, {})  # type: ignore[arg-type]
+
+    socket.data_received(ws_client_text("4hello"))
+    await asyncio.sleep(0.01)
+    assert order == []
+    connect_may_finish.set()
+    await asyncio.sleep(0.01)
+
+    assert order == ["connect", "message hello"]
+
+
+def ws_client_text(text: str) -> bytes:
+    payload = text.encode()
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
