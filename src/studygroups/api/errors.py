@@ -21,6 +21,7 @@ from studygroups.domain.errors import (
     NotFound,
     RateLimited,
     Unauthenticated,
+    closest,
 )
 from studygroups.storage.database import is_connection_error
 
@@ -48,10 +49,7 @@ def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 def status_of(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in STATUS:
-            return STATUS[kind]
-    return 400
+    return closest(error, STATUS, 400)
 
 
 def install(app: FastAPI) -> None:

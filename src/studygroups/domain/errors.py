@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -45,3 +48,12 @@ class GateNotMet(Conflict):
 
 class RateLimited(DomainError):
     """Too many requests in too short a time (HTTP 429, ack RATE_LIMITED)."""
+
+
+def closest(error: DomainError, table: Mapping[type[DomainError], T], default: T) -> T:
+    """A transport's entry for the error's most specific kind in `table` (GateNotMet falls
+    back to Conflict's, for instance), or `default`."""
+    for kind in type(error).__mro__:
+        if kind in table:
+            return table[kind]
+    return default

@@ -23,6 +23,7 @@ from studygroups.domain.errors import (
     NotFound,
     RateLimited,
     Unauthenticated,
+    closest,
 )
 from studygroups.identity import Identity, decode_token
 from studygroups.metrics import Metrics
@@ -55,7 +56,7 @@ ACK_CODES: dict[type[DomainError], str] = {
 
 
 def ack_error(error: DomainError) -> dict[str, Any]:
-    code = next((ACK_CODES[k] for k in type(error).__mro__ if k in ACK_CODES), "BAD_REQUEST")
+    code = closest(error, ACK_CODES, "BAD_REQUEST")
     return {"success": False, "error": {"code": code, "message": error.message}}
 
 
