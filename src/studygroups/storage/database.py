@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from studygroups.storage.sqlite_driver import use_one_hop_cursors
+
 
 def is_connection_error(error: BaseException) -> bool:
     """True when a driver error means the server is gone rather than the statement was wrong."""
@@ -45,6 +47,7 @@ class Database:
             }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
+            use_one_hop_cursors(self.engine)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
