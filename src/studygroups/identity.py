@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -34,6 +35,11 @@ def strip_bearer(token: str | None) -> str | None:
 
 def decode_token(token: str | None, secret: str) -> Identity:
     """Check signature, `exp` when present, and the claims sub, email and name."""
+    return _decode(token, secret)[0]
+
+
+def _decode(token: str | None, secret: str) -> tuple[Identity, _Window]:
+    """The identity, and the times between which the token is valid (from iat, nbf and exp)."""
     token = strip_bearer(token)
     if token is None:
         raise Unauthenticated(NO_TOKEN)
@@ -47,7 +53,42 @@ def decode_token(token: str | None, secret: str) -> Identity:
     if not all(isinstance(v, str) and v.strip() and len(v) <= CLAIM_MAX for v in values):
         raise Unauthenticated(BAD_TOKEN)
     sub, email, name = (str(v).strip() for v in values)
-    return Identity(user_id=sub, email=email, name=name)
+    # PyJWT has checked these are integers: valid while iat <= now, nbf <= now and now < exp.
+    starts = [int(claims[c]) for c in ("iat", "nbf") if c in claims]
+    window = (max(starts) if starts else None, int(claims["exp"]) if "exp" in claims else None)
+    return Identity(user_id=sub, email=email, name=name), window
+
+
+_Window = tuple[int | None, int | None]
+
+
+class TokenCache:
+    """Remembers the identity of each token it verified, so a client sending the same token on
+    every request costs one signature check, not one per request. Whether the token is still
+    within its time window (`iat`, `nbf`, `exp`) is checked on every use, as PyJWT does."""
+
+    def __init__(self, capacity: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self._known: dict[tuple[str, str], tuple[Identity, _Window]] = {}
+        self._capacity = capacity
+        self._clock = clock
+
+    def decode(self, token: str | None, secret: str) -> Identity:
+        """What `decode_token(token, secret)` returns or raises."""
+        if token is None:
+            return decode_token(token, secret)
+        key = (token, secret)
+        known = self._known.get(key)
+        if known is not None:
+            identity, (starts, expires) = known
+            now = self._clock()
+            if (starts is None or starts <= now) and (expires is None or now < expires):
+                return identity
+            del self._known[key]
+        identity, window = _decode(token, secret)
+        if len(self._known) >= self._capacity:
+            self._known.clear()
+        self._known[key] = (identity, window)
+        return identity
 
 
 def mint_token(secret: str, sub: str, name: str, email: str, ttl_seconds: int | None) -> str:

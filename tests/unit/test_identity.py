@@ -13,6 +13,7 @@ from studygroups.identity import (
     CLAIM_MAX,
     NO_TOKEN,
     Identity,
+    TokenCache,
     decode_token,
     mint_token,
     parse_ttl,
@@ -230,3 +231,83 @@ def test_parse_ttl_refuses_malformed_text(text: str) -> None:
 def test_parse_ttl_refuses_zero_or_negative_durations(text: str) -> None:
     with pytest.raises(ValueError, match="ttl must be positive"):
         parse_ttl(text)
+
+
+# --- the cache of verified tokens ----------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    verified: list[str] = []
+    real = jwt.decode
+
+    def counting(token: str, *args: object, **kwargs: object) -> object:
+        verified.append(token)
+        return real(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return verified
+
+
+def test_a_cached_token_answers_as_decode_token_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    verified = _count_verifications(monkeypatch)
+    cache = TokenCache()
+    token = "Bearer " + _token(CLAIMS)
+
+    assert cache.decode(token, SECRET) == ANA
+    assert cache.decode(token, SECRET) == ANA
+    assert len(verified) == 1
+    with pytest.raises(Unauthenticated) as refused:
+        cache.decode(token, OTHER_SECRET)  # the secret is part of what was verified
+    assert refused.value.message == BAD_TOKEN
+    for missing in [None, "", "Bearer "]:
+        with pytest.raises(Unauthenticated) as refused:
+            cache.decode(missing, SECRET)
+        assert refused.value.message == NO_TOKEN
+
+
+def test_a_cached_token_is_verified_again_outside_its_iat_nbf_exp_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verified = _count_verifications(monkeypatch)
+    clock = _Clock()
+    cache = TokenCache(clock=clock)
+    now = int(clock.now)
+    token = _token({**CLAIMS, "iat": now - 5, "nbf": now - 1, "exp": now + 60})
+    for moment, verifications in [
+        (now, 1),  # first sight
+        (now + 59.5, 1),  # within the window: the cached answer
+        (now + 60, 2),  # at exp, as PyJWT counts it: verified again (by the real clock)
+        (now - 1, 2),  # at nbf: within
+        (now - 1.5, 3),  # before nbf (the wall clock went back): verified again
+    ]:
+        clock.now = moment
+        assert cache.decode(token, SECRET) == ANA
+        assert len(verified) == verifications, moment - now
+
+
+def test_a_cached_token_is_refused_once_expired() -> None:
+    cache = TokenCache()
+    expires = int(time.time()) + 1
+    token = _token({**CLAIMS, "exp": expires})
+    assert cache.decode(token, SECRET) == ANA
+
+    time.sleep(max(0.0, expires - time.time()) + 0.01)
+    with pytest.raises(Unauthenticated) as refused:
+        cache.decode(token, SECRET)
+    assert refused.value.message == BAD_TOKEN
+
+
+def test_the_cache_forgets_everything_when_full() -> None:
+    cache = TokenCache(capacity=2)
+    tokens = [_token({**CLAIMS, "n": n}) for n in range(5)]
+
+    assert all(cache.decode(token, SECRET) == ANA for token in tokens)
+    assert len(cache._known) <= 2

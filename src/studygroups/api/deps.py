@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from studygroups.domain.errors import RateLimited
-from studygroups.identity import Identity, decode_token
+from studygroups.identity import Identity, TokenCache
 from studygroups.ratelimit import RateLimiter
 from studygroups.services.commands import Reply, RetryKey, execute
 from studygroups.services.presence import Presence
@@ -27,25 +27,23 @@ class ApiState:
     jwt_secret: str
     write_limiter: RateLimiter
     presence: Presence
+    tokens: TokenCache = field(default_factory=TokenCache)
 
 
-def api_state(request: Request) -> ApiState:
+async def api_state(request: Request) -> ApiState:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
     state: ApiState = request.app.state.api
     return state
 
 
 State = Annotated[ApiState, Depends(api_state)]
+Authorization = Annotated[str | None, Header()]
 
 
-async def current_identity(
-    state: State, authorization: Annotated[str | None, Header()] = None
-) -> Identity:
-    identity = decode_token(authorization, state.jwt_secret)
+async def _identify(state: ApiState, authorization: str | None) -> Identity:
+    identity = state.tokens.decode(authorization, state.jwt_secret)
     await state.users.remember(identity)
     return identity
-
-
-CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
 @dataclass
@@ -60,8 +58,11 @@ class Reader:
             return await query(uow)
 
 
-async def reader(state: State, identity: CurrentIdentity) -> Reader:
-    return Reader(identity, state.units)
+# Readers and writers are one dependency each, not a chain (state, then identity, then this):
+# FastAPI's cost grows with every dependency it solves, and these run on every request.
+async def reader(request: Request, authorization: Authorization = None) -> Reader:
+    state: ApiState = request.app.state.api
+    return Reader(await _identify(state, authorization), state.units)
 
 
 ReaderDep = Annotated[Reader, Depends(reader)]
@@ -87,10 +88,12 @@ class Writer:
 
 async def writer(
     request: Request,
-    state: State,
-    identity: CurrentIdentity,
+    # This order keeps the OpenAPI document as it was when the identity was a sub-dependency.
     idempotency_key: Annotated[str | None, Header()] = None,
+    authorization: Authorization = None,
 ) -> Writer:
+    state: ApiState = request.app.state.api
+    identity = await _identify(state, authorization)
     if not state.write_limiter.allow(identity.user_id):
         raise RateLimited("too many writes; slow down")
     retry = None
