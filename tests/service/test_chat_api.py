@@ -220,3 +220,24 @@ async def test_each_message_is_recorded_once_in_the_event_log(http: httpx.AsyncC
     [event] = [e for e in await feed_events(scenario) if e["event"] == "chat.message"]
     assert event["seq"] == posted["seq"]
     assert (event["data"]["id"], event["data"]["message"]) == (posted["id"], "hello")
+
+
+async def test_a_refused_message_takes_no_seq(http: httpx.AsyncClient) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"])
+    await scenario.call("DELETE", f"/groups/{scenario.group_id}/members/cy", "ana", expect=200)
+    other = await make_group(http, ["ana"])
+    head = max(e["seq"] for e in await feed_events(scenario))
+
+    refused = [
+        await scenario.chat("cy", "removed", expect=None),
+        await scenario.chat("zed", "stranger", expect=None),
+        await scenario.chat("bo", "no such round", round_index=2, expect=None),
+        await scenario.call(
+            "POST", _chat_path(scenario, other.group_id), "bo", {"round_index": 1, "message": "x"}
+        ),
+    ]
+    posted = (await scenario.chat("bo", "counted")).json()
+
+    assert [r.status_code for r in refused] == [403, 403, 400, 404]
+    assert posted["seq"] == head + 1
+    assert [e["seq"] for e in await feed_events(scenario)][-1] == head + 1

@@ -51,3 +51,31 @@ async def load_session(
     )
     check_active_member(access.group_status)
     return access
+
+
+@dataclass(frozen=True)
+class SessionBrief:
+    """The session columns a chat post needs and the caller's session role, without the ORM row."""
+
+    group_id: str
+    status: SessionStatus
+    rounds_count: int
+    session_role: SessionRole | None
+
+
+async def take_seq_for(uow: UnitOfWork, session_id: str, user_id: str) -> tuple[SessionBrief, int]:
+    """`load_session(lock=True)` in brief, together with the session's next seq, in one statement:
+    the same refusals and lock. The seq is the caller's to record with `uow.record_numbered`; a
+    refusal raised here or after it rolls the seq back with the transaction."""
+    found = await session_rows.take_seq_with_roles(uow.db, session_id, user_id)
+    if found is None:
+        raise NotFound("session not found")
+    seq, group_id, status, rounds_count, _group_role, group_status, session_role = found
+    check_active_member(MemberStatus(group_status) if group_status else None)
+    brief = SessionBrief(
+        group_id=group_id,
+        status=SessionStatus(status),
+        rounds_count=rounds_count,
+        session_role=SessionRole(session_role) if session_role else None,
+    )
+    return brief, seq

@@ -11,13 +11,13 @@ from studygroups.domain.events import ChatMessagePosted
 from studygroups.domain.rounds import check_round_index
 from studygroups.identity import Identity
 from studygroups.services import views
-from studygroups.services.access import SessionAccess, load_session
+from studygroups.services.access import SessionAccess, load_session, take_seq_for
 from studygroups.services.sessions import load_round
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import chat as chat_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage import users
-from studygroups.storage.tables import ChatMessage, ReadCursor
+from studygroups.storage.tables import ReadCursor
 
 
 async def _chat_access(
@@ -34,12 +34,17 @@ async def post_message(
 ) -> views.Json:
     """Store a cleaned message and broadcast `chat.message` with the same seq as its log entry."""
     text = rules.clean_message(raw)
-    access = await _chat_access(uow, actor, group_id, session_id, lock=True)
+    # The hottest write: one statement reads the session and takes the seq (a refusal below
+    # rolls it back), then two Core INSERTs; no ORM rows.
+    access, seq = await take_seq_for(uow, session_id, actor.user_id)
+    if access.group_id != group_id:
+        raise NotFound("session not found in this group")
     session_rules.check_not_finished(access.status)
-    check_round_index(round_index, access.session.rounds_count)  # rounds 1..count all exist
+    check_round_index(round_index, access.rounds_count)  # rounds 1..count all exist
     message_id = str(uuid.uuid4())
-    [stored] = await uow.record(
+    [stored] = await uow.record_numbered(
         session_id,
+        seq,
         ChatMessagePosted(
             session_id,
             message_id=message_id,
@@ -49,7 +54,7 @@ async def post_message(
             user_name=actor.name,
         ),
     )
-    row = ChatMessage(
+    row = chat_rows.NewMessage(
         id=message_id,
         session_id=session_id,
         round_index=round_index,
@@ -58,8 +63,7 @@ async def post_message(
         seq=stored.seq,
         created_at=uow.now(),
     )
-    uow.db.add(row)
-    await uow.db.flush()
+    await chat_rows.add_message(uow.db, row)
     role = access.session_role
     return views.chat_message(row, actor.name, str(role) if role else None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studygroups.storage.chat import NewMessage
 from studygroups.storage.event_log import iso_timestamp
 from studygroups.storage.tables import (
     Activity,
@@ -113,7 +114,7 @@ def activity(row: Activity, round_index: int, *, hide_choice: bool) -> Json:
     }
 
 
-def chat_message(row: ChatMessage, user_name: str, user_role: str | None) -> Json:
+def chat_message(row: ChatMessage | NewMessage, user_name: str, user_role: str | None) -> Json:
     return {
         "id": row.id,
         "session_id": row.session_id,

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studygroups.storage.tables import ChatMessage, ReadCursor
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A chat message as it is inserted (the columns of chat_messages)."""
+
+    id: str
+    session_id: str
+    round_index: int
+    user_id: str
+    message: str
+    seq: int
+    created_at: datetime
+
+
+_INSERT_MESSAGE = insert(cast(Table, ChatMessage.__table__))
+
+
+async def add_message(db: AsyncSession, message: NewMessage) -> None:
+    """Insert as Core on the unit's connection: nothing reads the row back in this transaction,
+    so the ORM's unit-of-work flush would only add cost on the hottest write."""
+    connection = await db.connection()
+    values = {
+        "id": message.id,
+        "session_id": message.session_id,
+        "round_index": message.round_index,
+        "user_id": message.user_id,
+        "message": message.message,
+        "seq": message.seq,
+        "created_at": message.created_at,
+    }
+    await connection.execute(_INSERT_MESSAGE, values)
 
 
 async def messages(db: AsyncSession, session_id: str, round_index: int | None) -> list[ChatMessage]:

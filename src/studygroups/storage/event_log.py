@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -49,34 +49,55 @@ class StoredEvent:
         }
 
 
+_SESSIONS = cast(Table, GroupSession.__table__)
+# Built once, executed as Core on the unit's connection: every durable change runs these.
+_TAKE_SEQS = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+    .values(last_seq=_SESSIONS.c.last_seq + bindparam("taken", type_=Integer))
+    .returning(_SESSIONS.c.last_seq)
+)
+_INSERT = insert(cast(Table, EventLogEntry.__table__))
+
+
 async def append(
     db: AsyncSession, session_id: str, events: Sequence[DomainEvent], now: datetime
 ) -> list[StoredEvent]:
     """Number and store `events` for one session; visible to others only when the caller commits."""
     if not events:
         return []
-    result = await db.execute(
-        update(GroupSession)
-        .where(GroupSession.id == session_id)
-        .values(last_seq=GroupSession.last_seq + len(events))
-        .returning(GroupSession.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    last = result.scalar_one()
+    connection = await db.connection()
+    result = await connection.execute(_TAKE_SEQS, {"session_id": session_id, "taken": len(events)})
+    last: int = result.scalar_one()
     loaded = db.identity_map.get(identity_key(GroupSession, (session_id,)))
     if loaded is not None:  # keep a session row read earlier in this transaction truthful
         set_committed_value(loaded, "last_seq", last)
+    return await store_numbered(db, session_id, events, last, now)
+
+
+async def store_numbered(
+    db: AsyncSession, session_id: str, events: Sequence[DomainEvent], last: int, now: datetime
+) -> list[StoredEvent]:
+    """Store `events` as seqs `last - len(events) + 1 .. last`, which this transaction took with
+    `last_seq = last_seq + len(events)` (as `append` does, or a query that also reads)."""
     timestamp = iso_timestamp(now)
     stored: list[StoredEvent] = []
+    rows: list[dict[str, Any]] = []
     for offset, domain_event in enumerate(events):
         seq = last - len(events) + 1 + offset
         data = {**domain_event.payload(), "seq": seq, "timestamp": timestamp}
-        db.add(
-            EventLogEntry(
-                session_id=session_id, seq=seq, event=domain_event.name, data=data, created_at=now
-            )
+        rows.append(
+            {
+                "session_id": session_id,
+                "seq": seq,
+                "event": domain_event.name,
+                "data": data,
+                "created_at": now,
+            }
         )
         stored.append(StoredEvent(session_id, seq, domain_event.name, data, timestamp))
+    connection = await db.connection()
+    await connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     return stored
 
 

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, and_, bindparam, select
+from typing import Any, cast
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnClause,
+    ScalarSelect,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studygroups.storage.tables import (
@@ -27,20 +40,64 @@ async def get(
 
 _USER: BindParameter[str] = bindparam("user_id")
 _SESSION: BindParameter[str] = bindparam("session_id")
+
+
+def _with_roles_of(*columns: Any) -> Select[Any]:
+    """`columns` of the session and of what the user is in its group and in it, by session id."""
+    return (
+        select(*columns)
+        .select_from(GroupSession)
+        .outerjoin(
+            GroupMember,
+            and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == _USER),
+        )
+        .outerjoin(
+            SessionMember,
+            and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == _USER),
+        )
+        .where(GroupSession.id == _SESSION)
+    )
+
+
 # Built once: the hottest read of every session command (chat, votes, joins).
-_WITH_ROLES = (
-    select(GroupSession, GroupMember.role, GroupMember.status, SessionMember.role)
-    .outerjoin(
-        GroupMember,
-        and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == _USER),
-    )
-    .outerjoin(
-        SessionMember,
-        and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == _USER),
-    )
-    .where(GroupSession.id == _SESSION)
-)
+_ROLES = (GroupMember.role, GroupMember.status, SessionMember.role)
+_WITH_ROLES = _with_roles_of(GroupSession, *_ROLES)
 _WITH_ROLES_LOCKED = _WITH_ROLES.with_for_update(of=GroupSession)
+_SESSIONS = cast(Table, GroupSession.__table__)
+# SQLAlchemy writes RETURNING columns without their table on SQLite, where `group_id` inside a
+# subquery on group_members would then mean group_members.group_id: name the outer row in full.
+_OUTER_GROUP: ColumnClause[str] = literal_column("group_sessions.group_id")
+_OUTER_ID: ColumnClause[str] = literal_column("group_sessions.id")
+
+
+def _scalar(column: Any, *where: Any) -> ScalarSelect[Any]:
+    return select(column).where(*where).scalar_subquery()
+
+
+# A chat post in one statement: take the session's next seq and read what the post is checked
+# against. The caller refuses (and so rolls back) or records its event with that seq.
+_TAKE_SEQ_WITH_ROLES = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == _SESSION)
+    .values(last_seq=_SESSIONS.c.last_seq + 1)
+    .returning(
+        _SESSIONS.c.last_seq,
+        _SESSIONS.c.group_id,
+        _SESSIONS.c.status,
+        _SESSIONS.c.rounds_count,
+        _scalar(
+            GroupMember.role, GroupMember.group_id == _OUTER_GROUP, GroupMember.user_id == _USER
+        ),
+        _scalar(
+            GroupMember.status, GroupMember.group_id == _OUTER_GROUP, GroupMember.user_id == _USER
+        ),
+        _scalar(
+            SessionMember.role,
+            SessionMember.session_id == _OUTER_ID,
+            SessionMember.user_id == _USER,
+        ),
+    )
+)
 
 
 async def with_roles(
@@ -54,6 +111,20 @@ async def with_roles(
         return None
     session, group_role, group_status, session_role = row
     return session, group_role, group_status, session_role
+
+
+async def take_seq_with_roles(
+    db: AsyncSession, session_id: str, user_id: str
+) -> tuple[int, str, str, int, str | None, str | None, str | None] | None:
+    """Take the session's next seq (locking its row) and read, in the same statement, (that seq,
+    group id, status, rounds count, group role, group status, session role); None if unknown."""
+    connection = await db.connection()
+    parameters = {"user_id": user_id, "session_id": session_id}
+    row = (await connection.execute(_TAKE_SEQ_WITH_ROLES, parameters)).first()
+    if row is None:
+        return None
+    seq, group_id, status, rounds_count, group_role, group_status, session_role = row
+    return seq, group_id, status, rounds_count, group_role, group_status, session_role
 
 
 async def member(db: AsyncSession, session_id: str, user_id: str) -> SessionMember | None:
