@@ -1,5 +1,6 @@
-"""The one-hop SQLite driver (storage/sqlite_driver.py) behaves as aiosqlite does for everything
-SQLAlchemy asks of it: rows, counts, ids, errors, transactions, streaming."""
+"""The SQLite driver (storage/sqlite_driver.py: statements on the loop, COMMIT on aiosqlite's
+thread) behaves as aiosqlite does for everything SQLAlchemy asks of it: rows, counts, ids,
+errors, transactions, streaming, and commits that other connections see."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from studygroups.storage.database import Database
-from studygroups.storage.sqlite_driver import OneHopConnection
+from studygroups.storage.sqlite_driver import LoopConnection
 
 
 @pytest.fixture
@@ -25,10 +26,10 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-async def test_connections_are_the_one_hop_kind(database: Database) -> None:
+async def test_connections_are_the_loop_kind(database: Database) -> None:
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        assert isinstance(raw.driver_connection, OneHopConnection)
+        assert isinstance(raw.driver_connection, LoopConnection)
 
 
 async def test_inserts_report_their_count_and_id_and_selects_return_every_row(
@@ -79,3 +80,18 @@ async def test_an_explicit_rollback_undoes_the_open_transaction(database: Databa
         await connection.execute(text("INSERT INTO t (name) VALUES ('gone')"))
         await connection.rollback()
         assert await connection.scalar(text("SELECT count(*) FROM t")) == 0
+
+
+async def test_a_commit_is_seen_by_another_connection_and_survives_a_new_engine(
+    database: Database, tmp_path: Path
+) -> None:
+    async with database.engine.begin() as writer:
+        await writer.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+    async with database.engine.connect() as reader:
+        assert await reader.scalar(text("SELECT name FROM t")) == "kept"
+    again = Database(f"sqlite+aiosqlite:///{tmp_path}/driver.db")
+    try:
+        async with again.engine.connect() as reader:
+            assert await reader.scalar(text("SELECT count(*) FROM t")) == 1
+    finally:
+        await again.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from studygroups.storage.sqlite_driver import use_one_hop_cursors
+from studygroups.storage.sqlite_driver import use_loop_statements
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -47,7 +47,7 @@ class Database:
             }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
-            use_one_hop_cursors(self.engine)
+            use_loop_statements(self.engine)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

@@ -1,10 +1,16 @@
-"""aiosqlite with one thread hop per statement instead of four.
+"""aiosqlite with statements run where they are cheapest: on the event loop, except COMMIT.
 
 aiosqlite runs every sqlite3 call on its connection's thread, and SQLAlchemy's adapter makes
 four such calls per statement (open a cursor, execute, fetch all, close), each a queue put, a
-thread wake-up and a loop wake-up. Here a statement is one call that does all four on the
-thread and keeps the rows; fetching and closing afterwards read what was kept. Transactions,
-errors and results are sqlite3's own, unchanged.
+thread wake-up and a loop wake-up: more than SQLite itself takes for this service's statements
+(indexed, a few rows, a local file in WAL mode). Here a statement is one call that does all
+four and keeps the rows, run on the event loop; fetching and closing read what was kept.
+
+COMMIT still goes to the connection's thread: that is where SQLite checkpoints the WAL, with an
+fsync, and the loop must not wait for a disk. A statement never waits for SQLite's write lock
+either: one process owns the file (docs/deployment.md), and its writers queue on the Database's
+asyncio lock before they write, so `busy_timeout` never blocks the loop. Transactions, errors
+and results are sqlite3's own, unchanged.
 """
 
 from __future__ import annotations
@@ -22,12 +28,12 @@ from sqlalchemy.pool import ConnectionPoolEntry
 _Description = tuple[tuple[str, None, None, None, None, None, None], ...] | None
 
 
-class OneHopCursor:
-    """The part of aiosqlite's Cursor that SQLAlchemy's adapter uses, one hop per statement."""
+class LoopCursor:
+    """The part of aiosqlite's Cursor that SQLAlchemy's adapter uses, a statement in one call."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneHopConnection) -> None:
+    def __init__(self, connection: LoopConnection) -> None:
         self._connection = connection
         self._rows: list[Any] = []
         self._next = 0  # index of the next row to fetch
@@ -35,20 +41,20 @@ class OneHopCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
 
-    async def __aenter__(self) -> OneHopCursor:
+    async def __aenter__(self) -> LoopCursor:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         return None
 
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> OneHopCursor:
-        done = await self._connection.on_thread(_run, sql, parameters)
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> LoopCursor:
+        done = await self._connection.run(_run, sql, parameters)
         self.description, self._rows, self.rowcount, self.lastrowid = done
         self._next = 0
         return self
 
-    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> OneHopCursor:
-        done = await self._connection.on_thread(_run_many, sql, parameters)
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> LoopCursor:
+        done = await self._connection.run(_run_many, sql, parameters)
         self.description, self._rows, self.rowcount, self.lastrowid = done
         self._next = 0
         return self
@@ -100,39 +106,39 @@ def _run_many(
         cursor.close()
 
 
-class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors cost one hop per statement."""
+class LoopConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose statements run on the loop and COMMIT on its thread."""
 
-    def cursor(self) -> OneHopCursor:  # type: ignore[override]
-        return OneHopCursor(self)
+    def cursor(self) -> LoopCursor:  # type: ignore[override]
+        return LoopCursor(self)
 
-    async def on_thread(self, function: Callable[..., _Done], *args: Any) -> _Done:
-        """`function(sqlite3 connection, *args)`, run on the connection's thread."""
-        done: _Done = await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
-        return done
+    async def run(self, function: Callable[..., _Done], *args: Any) -> _Done:
+        """`function(sqlite3 connection, *args)`, on the event loop (see the module's doc)."""
+        return function(self._conn, *args)
 
     async def rollback(self) -> None:
-        """sqlite3 rolls back nothing outside a transaction; then skip the hop. The pool resets
-        every connection it gets back, also after a COMMIT, which makes this the common case."""
-        if self._connection is not None and not self._connection.in_transaction:
-            return
-        await super().rollback()
+        """On the loop: a rollback writes nothing to disk. Outside a transaction (the pool resets
+        every connection it gets back, also after a COMMIT) there is nothing to do."""
+        if self._connection is not None and self._connection.in_transaction:
+            self._connection.rollback()
 
 
-def _connect(database: str, **options: Any) -> OneHopConnection:
-    """What aiosqlite.connect does, with the one-hop connection class."""
+def _connect(database: str, **options: Any) -> LoopConnection:
+    """What aiosqlite.connect does, with LoopConnection."""
 
     def connector() -> sqlite3.Connection:
+        # used from the loop and from aiosqlite's thread, never both at once (calls are awaited)
+        options["check_same_thread"] = False
         connection: sqlite3.Connection = sqlite3.connect(database, **options)
         return connection
 
-    connection = OneHopConnection(connector, iter_chunk_size=64)
+    connection = LoopConnection(connector, iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy's adapter does with aiosqlite's own
     return connection
 
 
-def use_one_hop_cursors(engine: AsyncEngine) -> None:
-    """Open the engine's SQLite connections as OneHopConnection (the URL's options kept)."""
+def use_loop_statements(engine: AsyncEngine) -> None:
+    """Open the engine's SQLite connections as LoopConnection (the URL's options kept)."""
 
     def do_connect(
         dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
