@@ -12,26 +12,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import socketio
 
 from tests.conftest import SECRET, token
-
-NAMESPACE = "/study-groups"
-DURABLE = {
-    "session.started",
-    "session.ended",
-    "round.advanced",
-    "prompt.updated",
-    "vote.submitted",
-    "revote.submitted",
-    "sharedCard.created",
-    "chat.message",
-}
+from tests.e2e.clients import Peer
 
 
 def free_port() -> int:
@@ -140,56 +128,11 @@ def stop_redis(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@dataclass
-class Listener:
-    """A Socket.IO client that keeps every event it receives, in order."""
-
-    user: str
-    client: Any
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def durable(self, session_id: str | None = None) -> list[dict[str, Any]]:
-        return [
-            data
-            for name, data in self.events
-            if name in DURABLE and (session_id is None or data.get("sessionId") == session_id)
-        ]
-
-    def seqs(self, session_id: str | None = None) -> list[int]:
-        return [data["seq"] for data in self.durable(session_id)]
-
-    def named(self, event: str) -> list[dict[str, Any]]:
-        return [data for name, data in self.events if name == event]
-
-    async def join(self, session_id: str, last_seq: int | None = None) -> dict[str, Any]:
-        payload: dict[str, Any] = {"sessionId": session_id}
-        if last_seq is not None:
-            payload["lastSeq"] = last_seq
-        ack: dict[str, Any] = await self.client.call(
-            "joinSession", payload, namespace=NAMESPACE, timeout=10
-        )
-        assert ack.get("success") is True, ack
-        for stored in ack.get("missed", []):
-            self.events.append((stored["event"], stored["data"]))
-        return ack
-
-
-async def connect(url: str, user: str, *, reconnection: bool = False) -> Listener:
-    client = socketio.AsyncClient(reconnection=reconnection)
-    listener = Listener(user, client)
-
-    async def record(event: str, data: Any) -> None:
-        listener.events.append((event, data))
-
-    client.on("*", record, namespace=NAMESPACE)
-    await client.connect(
-        url,
-        namespaces=[NAMESPACE],
-        auth={"token": token(user)},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
-    return listener
+async def connect(url: str, user: str) -> Peer:
+    """A recording Socket.IO client of `user`, connected to the server at `url`."""
+    peer = Peer(user)
+    await peer.connect(url, auth={"token": token(user)})
+    return peer
 
 
 async def eventually(

@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from tests.conftest import auth, require_service
+from tests.e2e.clients import Peer
 from tests.e2e.cluster import (
-    Listener,
     ServerProcess,
     connect,
     eventually,
@@ -62,18 +62,18 @@ async def test_a_vote_sent_to_one_process_reaches_clients_of_the_other(
     a, b = two_servers
     on_a = await connect(a.url, "ana")
     on_b = await connect(b.url, "bo")
-    await on_a.join(scenario.session_id)
-    await on_b.join(scenario.session_id)
+    await on_a.join_ok(scenario.session_id)
+    await on_b.join_ok(scenario.session_id)
 
     await scenario.advance(1, "VOTING")
     await scenario.submit("cy", 1, "PI_VOTE_SUBMIT", {"choice": "A"})
 
-    await eventually(lambda: len(on_b.named("vote.submitted")) == 1)
-    vote = on_b.named("vote.submitted")[0]
+    await eventually(lambda: len(on_b.of("vote.submitted")) == 1)
+    vote = on_b.of("vote.submitted")[0]
     assert vote["userId"] == "cy" and "choice" not in vote
     assert on_a.seqs() == on_b.seqs() == [2, 3]
-    await on_a.client.disconnect()
-    await on_b.client.disconnect()
+    await on_a.disconnect()
+    await on_b.disconnect()
 
 
 async def test_presence_lists_the_users_of_both_processes_and_counts_tabs_across_them(
@@ -83,9 +83,9 @@ async def test_presence_lists_the_users_of_both_processes_and_counts_tabs_across
     ana_a = await connect(a.url, "ana")
     ana_b = await connect(b.url, "ana")
     bo_b = await connect(b.url, "bo")
-    await bo_b.join(scenario.session_id)
-    await ana_a.join(scenario.session_id)
-    await ana_b.join(scenario.session_id)
+    await bo_b.join_ok(scenario.session_id)
+    await ana_a.join_ok(scenario.session_id)
+    await ana_b.join_ok(scenario.session_id)
     await asyncio.sleep(0.3)  # a second userJoined would arrive now
 
     async with httpx.AsyncClient(base_url=a.url) as client:
@@ -93,14 +93,14 @@ async def test_presence_lists_the_users_of_both_processes_and_counts_tabs_across
             f"/group-sessions/{scenario.session_id}/presence", headers=auth("cy")
         )
     assert [p["userId"] for p in response.json()["presence"]] == ["ana", "bo"]
-    assert [e["userId"] for e in bo_b.named("userJoined")] == ["ana"]  # ana's 2nd tab: silent
+    assert [e["userId"] for e in bo_b.of("userJoined")] == ["ana"]  # ana's 2nd tab: silent
 
-    await ana_a.client.disconnect()
+    await ana_a.disconnect()
     await asyncio.sleep(0.3)
-    assert bo_b.named("userLeft") == []  # ana still has a tab on process B
-    await ana_b.client.disconnect()
-    await eventually(lambda: [e["userId"] for e in bo_b.named("userLeft")] == ["ana"])
-    await bo_b.client.disconnect()
+    assert bo_b.of("userLeft") == []  # ana still has a tab on process B
+    await ana_b.disconnect()
+    await eventually(lambda: [e["userId"] for e in bo_b.of("userLeft")] == ["ana"])
+    await bo_b.disconnect()
 
 
 async def test_every_client_gets_every_seq_once_in_order_while_both_processes_take_writes(
@@ -109,7 +109,7 @@ async def test_every_client_gets_every_seq_once_in_order_while_both_processes_ta
     a, b = two_servers
     listeners = [await connect(server.url, user) for server in (a, b) for user in ("ana", "bo")]
     for listener in listeners:
-        await listener.join(scenario.session_id)
+        await listener.join_ok(scenario.session_id)
     async with (
         httpx.AsyncClient(base_url=a.url, timeout=20) as to_a,
         httpx.AsyncClient(base_url=b.url, timeout=20) as to_b,
@@ -131,7 +131,7 @@ async def test_every_client_gets_every_seq_once_in_order_while_both_processes_ta
     await asyncio.sleep(0.3)  # a duplicate would arrive now
     for listener in listeners:
         assert listener.seqs() == expected
-        await listener.client.disconnect()
+        await listener.disconnect()
 
 
 async def test_killing_a_process_makes_its_users_leave_and_its_clients_recover_on_the_other(
@@ -140,24 +140,24 @@ async def test_killing_a_process_makes_its_users_leave_and_its_clients_recover_o
     a, b = two_servers
     ana = await connect(a.url, "ana")
     bo = await connect(b.url, "bo")
-    await ana.join(scenario.session_id)
-    await bo.join(scenario.session_id)
-    await eventually(lambda: [e["userId"] for e in ana.named("userJoined")] == ["bo"])
+    await ana.join_ok(scenario.session_id)
+    await bo.join_ok(scenario.session_id)
+    await eventually(lambda: [e["userId"] for e in ana.of("userJoined")] == ["bo"])
 
     b.kill()
     for i in range(5):
         await scenario.chat("cy", f"while bo is away {i}")
 
-    await eventually(lambda: [e["userId"] for e in ana.named("userLeft")] == ["bo"], timeout=15)
+    await eventually(lambda: [e["userId"] for e in ana.of("userLeft")] == ["bo"], timeout=15)
     last_seen = max(bo.seqs(), default=1)
-    await bo.client.disconnect()
+    await bo.disconnect()
     back = await connect(a.url, "bo")
-    ack = await back.join(scenario.session_id, last_seq=last_seen)
+    ack = await back.join_ok(scenario.session_id, lastSeq=last_seen)
     assert [m["seq"] for m in ack["missed"]] == list(range(last_seen + 1, last_seen + 6))
     assert [m["data"]["message"] for m in ack["missed"]][-1] == "while bo is away 4"
     assert ana.seqs() == list(range(2, last_seen + 6))
-    await ana.client.disconnect()
-    await back.client.disconnect()
+    await ana.disconnect()
+    await back.disconnect()
 
 
 async def test_a_redis_outage_crashes_nothing_and_every_client_ends_with_every_event(
@@ -184,9 +184,9 @@ async def _outage_scenario(
         httpx.AsyncClient(base_url=b.url, timeout=10) as to_b,
     ):
         scenario = await make_session(to_a, MEMBERS)
-        listeners: list[Listener] = [await connect(a.url, "ana"), await connect(b.url, "bo")]
+        listeners: list[Peer] = [await connect(a.url, "ana"), await connect(b.url, "bo")]
         for listener in listeners:
-            await listener.join(scenario.session_id)
+            await listener.join_ok(scenario.session_id)
         await scenario.chat("cy", "before")
 
         stop_redis(first_redis)  # type: ignore[arg-type]
@@ -211,7 +211,7 @@ async def _outage_scenario(
                     timeout=15,
                     describe=lambda listener=listener: listener.seqs(),
                 )
-                await listener.client.disconnect()
+                await listener.disconnect()
             assert a.process.poll() is None and b.process.poll() is None
         finally:
             stop_redis(restarted)

@@ -22,7 +22,7 @@ async def test_metrics_count_connections_rooms_emitted_events_and_http_latency(
 ) -> None:
     scenario = await make_session(rest, ["ana", "bo"], start=False)
     listener = await connect(server.url, "bo")
-    await listener.join(scenario.session_id)
+    await listener.join_ok(scenario.session_id)
     await scenario.start()
 
     text = (await rest.get("/metrics")).text
@@ -31,4 +31,4 @@ async def test_metrics_count_connections_rooms_emitted_events_and_http_latency(
     assert sample(text, "studygroups_session_rooms") == 1
     assert sample(text, 'studygroups_events_emitted_total{event="session.started"}') == 1
     assert sample(text, "studygroups_http_request_seconds_count") >= 1
-    await listener.client.disconnect()
+    await listener.disconnect()
