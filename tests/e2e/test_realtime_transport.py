@@ -1,5 +1,6 @@
 """The WebSocket transport as a bare Engine.IO 4 client sees it (realtime/engine.py): the
-handshake, the heartbeat, size limits, WebSocket control frames and shutdown."""
+handshake, the heartbeat, size limits, WebSocket control frames, shutdown, and long-polling
+sessions upgrading onto it (realtime/upgrade.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 
 from studygroups.app import build
+from studygroups.realtime.engine import NativeSocket
 from tests.conftest import LiveServer, make_settings, serve, token
+from tests.e2e.clients import Peers
+from tests.support import make_session
 
 NS = "/study-groups"
 
@@ -143,3 +148,65 @@ async def test_stopping_the_server_tells_websocket_clients_to_go_away(
             await socket.close()
     finally:
         await service.database.dispose()
+
+
+# -- long-polling sessions upgrading to WebSocket (realtime/upgrade.py) -------------------------
+
+
+async def test_a_polling_client_that_upgrades_moves_onto_the_native_websocket_with_its_session(
+    server: LiveServer, peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    bo = await peers.connect("bo", transports=("polling", "websocket"))
+    await bo.join_ok(scenario.session_id)
+    await bo.wait_until(lambda: bo.sio.transport() == "websocket", "the upgrade")
+    socket = server.service.sio.eio.sockets[bo.sio.eio.sid]
+    assert isinstance(socket, NativeSocket)
+
+    await scenario.chat("ana", "after the upgrade")
+    ana = await peers.joined("ana", scenario.session_id)
+    await ana.call("typing", {"sessionId": scenario.session_id, "isTyping": True})
+
+    [message] = await bo.wait_for("chat.message")
+    assert message["message"] == "after the upgrade"
+    [typing] = await bo.wait_for("chat.typing")
+    assert typing["userId"] == "ana"
+
+
+async def test_events_sent_while_a_client_upgrades_arrive_once_and_in_order(
+    server: LiveServer, peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    bo = await peers.connect("bo", transports=("polling", "websocket"))
+    await bo.join_ok(scenario.session_id)
+    await asyncio.gather(*(scenario.chat("ana", f"message {i}") for i in range(30)))
+
+    await bo.wait_for("chat.message", 30)
+    await bo.wait_until(lambda: bo.sio.transport() == "websocket", "the upgrade")
+    await bo.settle()
+    assert bo.seqs() == list(range(2, 32))  # seq 1 is session.started, before the join
+
+
+async def test_a_websocket_that_fails_before_the_upgrade_packet_leaves_the_session_on_polling(
+    server: LiveServer,
+) -> None:
+    base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
+    async with httpx.AsyncClient(timeout=10) as http, aiohttp.ClientSession() as session:
+        opened = (await http.get(base)).text
+        sid = json.loads(opened[1:])["sid"]
+        async with session.ws_connect(ws_url(server, f"EIO=4&transport=websocket&sid={sid}")) as w:
+            await w.send_str("2probe")
+            assert await next_text(w) == "3probe"
+        # the probe ended the pending poll with a NOOP; the session goes on over polling
+        connect = f"40{NS}," + json.dumps({"token": token("ana")})
+        assert (await http.post(f"{base}&sid={sid}", content=connect)).text == "OK"
+        answers = ""
+        for _ in range(5):
+            answers += (await http.get(f"{base}&sid={sid}")).text
+            if f"40{NS}," in answers:
+                break
+        assert f"40{NS}," in answers
+        socket = server.service.sio.eio.sockets[sid]
+        assert not isinstance(socket, NativeSocket)
+        assert not socket.upgrading
+        await http.post(f"{base}&sid={sid}", content="1")  # Engine.IO CLOSE, from the client

@@ -3,8 +3,8 @@
 python-engineio serves a WebSocket through ASGI: per connection it keeps a reader task, a writer
 task, an outgoing queue, a ping task and uvicorn's protocol with its own queue and parser, and
 every frame travels writer → ASGI send → uvicorn → websockets. That costs ~45 KiB and a task
-wake-up per frame per recipient. Socket.IO clients that connect straight over WebSocket (the
-`transports: ["websocket"]` setting, what busy front ends use) are served here instead:
+wake-up per frame per recipient. Socket.IO clients on WebSocket are served here instead, whether
+they connect straight over it (`transports: ["websocket"]`) or upgrade from long-polling:
 
 * `NativeSocket` is the connection's asyncio protocol *and* the Engine.IO socket python-socketio
   talks to (it sits in `eio.sockets` and answers `send`, `close`, `session` like
@@ -15,8 +15,9 @@ wake-up per frame per recipient. Socket.IO clients that connect straight over We
 * The heartbeat is a timer per connection, not a task; incoming messages run the library's
   handler in a short-lived task each, as python-engineio does with `async_handlers`.
 
-Everything else — long-polling, the polling → WebSocket upgrade, refused origins, bad versions —
-is left to python-engineio through uvicorn's own protocol (`protocol.py`).
+A long-polling session that upgrades to WebSocket moves onto a `NativeSocket` too (upgrade.py).
+Everything else — long-polling itself, refused origins, bad versions — is left to
+python-engineio through uvicorn's own protocol (`protocol.py`).
 """
 
 from __future__ import annotations
@@ -55,13 +56,33 @@ class NativeEngine:
     def accepts(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
         """A new Engine.IO 4 session asking for the WebSocket transport from an allowed origin;
         anything else goes to python-engineio, which also answers the errors."""
+        return self._allowed(request, environ) and "sid" not in request.query
+
+    def upgradable(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> Any | None:
+        """The long-polling socket this request upgrades to WebSocket, if it may (upgrade.py)."""
+        sid = request.query.get("sid")
+        if not sid or not self.eio.allow_upgrades or not self._allowed(request, environ):
+            return None
+        socket = self.eio.sockets.get(sid[0])
+        if (
+            socket is None
+            or isinstance(socket, NativeSocket)
+            or not socket.connected
+            or socket.upgraded
+            or socket.upgrading
+            or socket.closing
+            or socket.closed
+        ):
+            return None
+        return socket
+
+    def _allowed(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
         if request.path != self.path or not request.is_plain_websocket_upgrade():
             return False
         query = request.query
         if (
             query.get("EIO") != ["4"]
             or query.get("transport") != ["websocket"]
-            or "sid" in query
             or "websocket" not in self.eio.transports
         ):
             return False
@@ -163,7 +184,7 @@ class NativeSocket(asyncio.Protocol):
     upgraded = True
     upgrading = False
 
-    def __init__(self, engine: NativeEngine, connections: set[Any]) -> None:
+    def __init__(self, engine: NativeEngine, connections: set[Any], sid: str | None = None) -> None:
         self._engine = engine
         self._connections = connections
         self._reader = ws.FrameReader(engine.eio.max_http_buffer_size)
@@ -173,7 +194,7 @@ class NativeSocket(asyncio.Protocol):
         self._session: dict[str, Any] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._awaiting_pong = False
-        self.sid = engine.eio.generate_id()
+        self.sid = sid or engine.eio.generate_id()
         self.closing = False
         self.closed = False
 

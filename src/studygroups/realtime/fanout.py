@@ -65,7 +65,7 @@ def queue_to_all(
         socket = sockets.get(eio_sid)
         if socket is None or socket.closed:
             continue
-        if socket.__class__ is NativeSocket:
+        if isinstance(socket, NativeSocket):
             if framed is None:
                 framed = text_frame(frame.encode())
             socket.write(framed)

@@ -2,8 +2,9 @@
 
 uvicorn parses the HTTP request, then hands the upgrade to this class as one `data_received`
 holding the request. A new Engine.IO session over WebSocket becomes a `NativeSocket`
-(engine.py); anything else (a long-polling session upgrading, another path, a refused origin)
-goes to uvicorn's own websockets-sansio protocol and through ASGI to python-engineio, as before.
+(engine.py), a long-polling session upgrading becomes an `UpgradingSocket` (upgrade.py);
+anything else (another path, a refused origin, an unknown sid) goes to uvicorn's own
+websockets-sansio protocol and through ASGI to python-engineio, as before.
 Once chosen, the target replaces this object as the transport's protocol.
 """
 
@@ -16,6 +17,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.engine import NativeEngine, NativeSocket
+from studygroups.realtime.upgrade import UpgradingSocket
 
 
 class UpgradeProtocol(asyncio.Protocol):
@@ -54,10 +56,16 @@ class UpgradeProtocol(asyncio.Protocol):
         if request is not None:
             scheme = "https" if transport.get_extra_info("sslcontext") else "http"
             environ = NativeEngine.environ(request, transport.get_extra_info("peername"), scheme)
+            connections = self._server_state.connections
             if self.engine.accepts(request, environ):
-                socket = NativeSocket(self.engine, self._server_state.connections)
+                socket = NativeSocket(self.engine, connections)
                 socket.start(transport, request, environ)
                 return socket
+            polling = self.engine.upgradable(request, environ)
+            if polling is not None:
+                upgrading = UpgradingSocket(self.engine, connections, polling)
+                upgrading.start_upgrade(transport, request)
+                return upgrading
         fallback = WebSocketsSansIOProtocol(
             config=self._config, server_state=self._server_state, app_state=self._app_state
         )
