@@ -21,6 +21,7 @@ from studygroups.api.middleware import BodyLimit, Timing
 from studygroups.api.routes import chat, groups, ops, sessions
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
+from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.coalescing import CoalescingWebSockets
@@ -79,6 +80,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     sequencer = Sequencer(feed, metrics)
     sequencer.local_emit = partial(local_emit, sio)
     users = UserDirectory(units)
+    tokens = TokenCache()  # verified JWTs, shared by REST and Socket.IO
     presence: Presence = LocalPresence()
     readiness: dict[str, ReadinessCheck] = {"database": database.ping}
     redis_presence: RedisPresence | None = None
@@ -95,6 +97,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         sequencer=sequencer,
         metrics=metrics,
         replay_limit=settings.replay_limit,
+        tokens=tokens,
     )
     sio.register_namespace(gateway)
     manager.on_internal = gateway.on_internal
@@ -133,6 +136,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         jwt_secret=settings.jwt_secret,
         write_limiter=RateLimiter(LIMITS["rest_write"]),
         presence=presence,
+        tokens=tokens,
     )
     api.state.metrics = metrics
     api.state.readiness = readiness

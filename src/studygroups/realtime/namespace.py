@@ -25,7 +25,7 @@ from studygroups.domain.errors import (
     Unauthenticated,
     closest,
 )
-from studygroups.identity import Identity, decode_token
+from studygroups.identity import Identity, TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.publisher import (
@@ -115,8 +115,10 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         sequencer: Sequencer,
         metrics: Metrics,
         replay_limit: int,
+        tokens: TokenCache | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
+        self._tokens = tokens or TokenCache()
         self._secret = jwt_secret
         self._units = units
         self._feed = feed
@@ -135,7 +137,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
         try:
-            identity = decode_token(token_of(environ, auth), self._secret)
+            identity = self._tokens.decode(token_of(environ, auth), self._secret)
         except Unauthenticated as error:
             raise socketio.exceptions.ConnectionRefusedError(error.message) from None
         await self._users.remember(identity)
