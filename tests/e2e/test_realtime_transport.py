@@ -162,6 +162,9 @@ async def test_a_polling_client_that_upgrades_moves_onto_the_native_websocket_wi
     await bo.wait_until(lambda: bo.sio.transport() == "websocket", "the upgrade")
     socket = server.service.sio.eio.sockets[bo.sio.eio.sid]
     assert isinstance(socket, NativeSocket)
+    environ = server.service.sio.get_environ(bo.sio.get_sid(NS), NS)
+    assert "transport=polling" in environ["QUERY_STRING"]  # the session's first request
+    assert "asgi.scope" not in environ  # the first polling request's objects are let go
 
     await scenario.chat("ana", "after the upgrade")
     ana = await peers.joined("ana", scenario.session_id)

@@ -44,9 +44,12 @@ CLOSE_PACKET_FRAME = ws.text_frame("1")
 class NativeEngine:
     """The WebSocket sessions of one python-engineio server, written without its tasks."""
 
-    def __init__(self, eio: Any, path: str = "/socket.io/") -> None:
+    def __init__(
+        self, eio: Any, path: str = "/socket.io/", environs: dict[str, Any] | None = None
+    ) -> None:
         self.eio = eio
         self.path = path
+        self.environs = {} if environs is None else environs  # python-socketio's, by sid
         self.write_buffer_limit = WRITE_BUFFER_LIMIT
         self._dirty: list[NativeSocket] = []
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -112,6 +115,14 @@ class NativeEngine:
                 continue
             environ["HTTP_" + name.upper().replace("-", "_")] = value
         return environ
+
+    def slim_environ(self, sid: str) -> None:
+        """The environ of a session that began on long-polling holds its first request's ASGI
+        objects (scope, receive, send, body reader); keep only the plain string entries, as a
+        native session's environ has."""
+        environ = self.environs.get(sid)
+        if environ is not None:
+            self.environs[sid] = {k: v for k, v in environ.items() if isinstance(v, str)}
 
     # -- outgoing: one write per socket per loop turn -----------------------------------------
 

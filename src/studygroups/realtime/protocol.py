@@ -96,5 +96,5 @@ class UpgradeProtocol(asyncio.Protocol):
 
 def websocket_protocol(sio: Any) -> type[UpgradeProtocol]:
     """uvicorn's `ws` class for this Socket.IO server (served at /socket.io/)."""
-    engine = NativeEngine(sio.eio)
+    engine = NativeEngine(sio.eio, environs=sio.environ)
     return type("StudyGroupsWebSocket", (UpgradeProtocol,), {"engine": engine})

@@ -69,6 +69,7 @@ class UpgradingSocket(NativeSocket):
         polling.closed = True  # retired: its heartbeat stops and nothing reads its queue any more
         self._session = polling.session
         sockets[self.sid] = self
+        self._engine.slim_environ(self.sid)
         queue = polling.queue
         while not queue.empty():
             pkt = queue.get_nowait()
