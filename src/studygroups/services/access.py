@@ -70,7 +70,7 @@ async def take_seq_for(uow: UnitOfWork, session_id: str, user_id: str) -> tuple[
     found = await session_rows.take_seq_with_roles(uow.db, session_id, user_id)
     if found is None:
         raise NotFound("session not found")
-    seq, group_id, status, rounds_count, _group_role, group_status, session_role = found
+    seq, group_id, status, rounds_count, group_status, session_role = found
     check_active_member(MemberStatus(group_status) if group_status else None)
     brief = SessionBrief(
         group_id=group_id,

@@ -8,7 +8,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnClause,
     ScalarSelect,
-    Select,
     Table,
     and_,
     bindparam,
@@ -42,26 +41,19 @@ _USER: BindParameter[str] = bindparam("user_id")
 _SESSION: BindParameter[str] = bindparam("session_id")
 
 
-def _with_roles_of(*columns: Any) -> Select[Any]:
-    """`columns` of the session and of what the user is in its group and in it, by session id."""
-    return (
-        select(*columns)
-        .select_from(GroupSession)
-        .outerjoin(
-            GroupMember,
-            and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == _USER),
-        )
-        .outerjoin(
-            SessionMember,
-            and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == _USER),
-        )
-        .where(GroupSession.id == _SESSION)
-    )
-
-
 # Built once: the hottest read of every session command (chat, votes, joins).
-_ROLES = (GroupMember.role, GroupMember.status, SessionMember.role)
-_WITH_ROLES = _with_roles_of(GroupSession, *_ROLES)
+_WITH_ROLES = (
+    select(GroupSession, GroupMember.role, GroupMember.status, SessionMember.role)
+    .outerjoin(
+        GroupMember,
+        and_(GroupMember.group_id == GroupSession.group_id, GroupMember.user_id == _USER),
+    )
+    .outerjoin(
+        SessionMember,
+        and_(SessionMember.session_id == GroupSession.id, SessionMember.user_id == _USER),
+    )
+    .where(GroupSession.id == _SESSION)
+)
 _WITH_ROLES_LOCKED = _WITH_ROLES.with_for_update(of=GroupSession)
 _SESSIONS = cast(Table, GroupSession.__table__)
 # SQLAlchemy writes RETURNING columns without their table on SQLite, where `group_id` inside a
@@ -85,9 +77,6 @@ _TAKE_SEQ_WITH_ROLES = (
         _SESSIONS.c.group_id,
         _SESSIONS.c.status,
         _SESSIONS.c.rounds_count,
-        _scalar(
-            GroupMember.role, GroupMember.group_id == _OUTER_GROUP, GroupMember.user_id == _USER
-        ),
         _scalar(
             GroupMember.status, GroupMember.group_id == _OUTER_GROUP, GroupMember.user_id == _USER
         ),
@@ -115,16 +104,16 @@ async def with_roles(
 
 async def take_seq_with_roles(
     db: AsyncSession, session_id: str, user_id: str
-) -> tuple[int, str, str, int, str | None, str | None, str | None] | None:
+) -> tuple[int, str, str, int, str | None, str | None] | None:
     """Take the session's next seq (locking its row) and read, in the same statement, (that seq,
-    group id, status, rounds count, group role, group status, session role); None if unknown."""
+    group id, status, rounds count, group membership status, session role); None if unknown."""
     connection = await db.connection()
     parameters = {"user_id": user_id, "session_id": session_id}
     row = (await connection.execute(_TAKE_SEQ_WITH_ROLES, parameters)).first()
     if row is None:
         return None
-    seq, group_id, status, rounds_count, group_role, group_status, session_role = row
-    return seq, group_id, status, rounds_count, group_role, group_status, session_role
+    seq, group_id, status, rounds_count, group_status, session_role = row
+    return seq, group_id, status, rounds_count, group_status, session_role
 
 
 async def member(db: AsyncSession, session_id: str, user_id: str) -> SessionMember | None:
