@@ -41,6 +41,14 @@ PING_FRAME = ws.text_frame("2")
 CLOSE_PACKET_FRAME = ws.text_frame("1")
 
 
+def packet_frame(pkt: Any) -> bytes:
+    """The WebSocket frame of an Engine.IO packet: text, or binary for binary data."""
+    encoded = pkt.encode()
+    if isinstance(encoded, str):
+        return ws.text_frame(encoded)
+    return ws.frame(ws.BINARY, encoded)
+
+
 class NativeEngine:
     """The WebSocket sessions of one python-engineio server, written without its tasks."""
 
@@ -331,11 +339,7 @@ class NativeSocket(asyncio.Protocol):
         """engineio.AsyncSocket.send: one Engine.IO packet."""
         if self.closed:
             return
-        encoded = pkt.encode()
-        if isinstance(encoded, str):
-            self.write(ws.text_frame(encoded))
-        else:
-            self.write(ws.frame(ws.BINARY, encoded))
+        self.write(packet_frame(pkt))
 
     async def close(
         self, wait: bool = True, abort: bool = False, reason: str | None = None

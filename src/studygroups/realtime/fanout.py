@@ -19,8 +19,7 @@ import orjson
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from studygroups.realtime.engine import NativeSocket
-from studygroups.realtime.websocket import text_frame
+from studygroups.realtime.engine import NativeSocket, packet_frame
 
 
 class FastJson:
@@ -67,7 +66,7 @@ def queue_to_all(
             continue
         if isinstance(socket, NativeSocket):
             if framed is None:
-                framed = text_frame(frame.encode())
+                framed = packet_frame(frame)
             socket.write(framed)
         else:
             socket.queue.put_nowait(frame)

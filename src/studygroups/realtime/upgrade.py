@@ -19,7 +19,7 @@ from typing import Any
 from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
-from studygroups.realtime.engine import NativeEngine, NativeSocket
+from studygroups.realtime.engine import NativeEngine, NativeSocket, packet_frame
 
 log = logging.getLogger("studygroups.realtime")
 
@@ -75,11 +75,7 @@ class UpgradingSocket(NativeSocket):
             pkt = queue.get_nowait()
             queue.task_done()
             if pkt is not None and pkt.packet_type != eio_packet.NOOP:
-                encoded = pkt.encode()
-                if isinstance(encoded, str):
-                    self.write(ws.text_frame(encoded))
-                else:
-                    self.write(ws.frame(ws.BINARY, encoded))
+                self.write(packet_frame(pkt))
         self._arm_ping()
 
     def _abandon(self, code: int) -> None:
