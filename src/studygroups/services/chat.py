@@ -20,12 +20,17 @@ from studygroups.storage import users
 from studygroups.storage.tables import ReadCursor
 
 
-async def _chat_access(
-    uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, *, lock: bool = False
-) -> SessionAccess:
-    access = await load_session(uow, session_id, actor.user_id, lock=lock)
-    if access.session.group_id != group_id:
+def _check_in_group(session_group_id: str, group_id: str) -> None:
+    """Chat lives under /groups/{g}/sessions/{s}: the session must belong to that group."""
+    if session_group_id != group_id:
         raise NotFound("session not found in this group")
+
+
+async def _chat_access(
+    uow: UnitOfWork, actor: Identity, group_id: str, session_id: str
+) -> SessionAccess:
+    access = await load_session(uow, session_id, actor.user_id)
+    _check_in_group(access.session.group_id, group_id)
     return access
 
 
@@ -37,8 +42,7 @@ async def post_message(
     # The hottest write: one statement reads the session and takes the seq (a refusal below
     # rolls it back), then two Core INSERTs; no ORM rows.
     access, seq = await take_seq_for(uow, session_id, actor.user_id)
-    if access.group_id != group_id:
-        raise NotFound("session not found in this group")
+    _check_in_group(access.group_id, group_id)
     session_rules.check_not_finished(access.status)
     check_round_index(round_index, access.rounds_count)  # rounds 1..count all exist
     message_id = str(uuid.uuid4())
