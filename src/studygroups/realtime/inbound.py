@@ -46,6 +46,7 @@ class Verdict(enum.Enum):
     HANDLE = "handle"
     REFUSE = "refuse"  # over the rate: not handled, an event is acked RATE_LIMITED
     CLOSE = "close"  # flooding: disconnect the socket
+    DROP = "drop"  # the socket is being disconnected for flooding: not handled, not answered
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class InboundGate:
         self._strikes = RateLimiter(Limit(rate=rate, burst=float(limits.flood_limit)), clock)
         self._warnings = RateLimiter(WARNINGS, clock)
         self._warned: set[str] = set()
+        self._flooding: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics) -> InboundGate:
@@ -114,8 +116,11 @@ class InboundGate:
         if self._events.allow(sid):
             return Verdict.HANDLE
         self._refused.labels("rate_limited").inc()
+        if sid in self._flooding:
+            return Verdict.DROP
         if self._strikes.allow(sid):
             return Verdict.REFUSE
+        self._flooding.add(sid)
         self._flood_disconnects.inc()
         if self._warnings.allow(None):
             log.warning(
@@ -149,3 +154,4 @@ class InboundGate:
         self._events.forget(sid)
         self._strikes.forget(sid)
         self._warned.discard(sid)
+        self._flooding.discard(sid)

@@ -16,7 +16,7 @@ python-socketio internals this module overrides or relies on (see also packets.p
   `_engineio_server_class` (packets.CheckedEngineServer).
 * Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
   `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
-  `manager.is_connected`, `eio.disconnect`.
+  `manager.is_connected`, and Engine.IO's `eio.sockets` and `AsyncSocket.close(wait=False)`.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             return  # the connection is gone: nothing to answer, nothing to keep
         verdict = self.gate.admit(eio_sid)
         if verdict is Verdict.CLOSE:
-            await self.eio.disconnect(eio_sid)
+            await self._close_flooding(eio_sid)
+        if verdict in (Verdict.CLOSE, Verdict.DROP):
             return
         if isinstance(data, bytes) and self.packet_class.uses_binary_events:
             # An attachment of a binary packet, refused when its header came: dropped here.
@@ -189,6 +190,17 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             self.gate.refuse("binary")
         else:
             self.gate.malformed(eio_sid, f"Socket.IO packet type {kind!r}")
+
+    async def _close_flooding(self, eio_sid: str) -> None:
+        """Disconnect a flooding socket now. Not `eio.disconnect`: it waits until a long-polling
+        client has read the CLOSE packet (which a flooding client need never do), and a request
+        for a closed session still in `eio.sockets` escapes python-engineio as a traceback."""
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None:
+            return
+        await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        if self.eio.sockets.get(eio_sid) is socket:
+            del self.eio.sockets[eio_sid]
 
     async def _gate_event(self, eio_sid: str, pkt: Any, verdict: Verdict) -> None:
         """Hand an event to python-socketio only if it is a client event of the contract."""
