@@ -16,7 +16,8 @@ python-socketio internals this module overrides or relies on (see also packets.p
   `_engineio_server_class` (packets.CheckedEngineServer).
 * Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
   `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
-  `manager.is_connected`, and Engine.IO's `eio.sockets` and `AsyncSocket.close(wait=False)`.
+  `manager.is_connected`; Engine.IO's `eio.sockets`, `AsyncSocket.close(wait=False)` and the
+  `None` that ends an `AsyncSocket`'s queue (and so its WebSocket writer).
 """
 
 from __future__ import annotations
@@ -201,6 +202,9 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
         if self.eio.sockets.get(eio_sid) is socket:
             del self.eio.sockets[eio_sid]
+        queue = getattr(socket, "queue", None)  # python-engineio's socket (a native one has none)
+        if queue is not None:
+            queue.put_nowait(None)  # its writer sends the CLOSE, then ends (closing a WebSocket)
 
     async def _gate_event(self, eio_sid: str, pkt: Any, verdict: Verdict) -> None:
         """Hand an event to python-socketio only if it is a client event of the contract."""
