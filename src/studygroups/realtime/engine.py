@@ -30,7 +30,6 @@ from typing import Any
 from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
-from studygroups.realtime.inbound import sample
 from studygroups.realtime.packets import packet_problem
 
 log = logging.getLogger("studygroups.realtime")
@@ -176,7 +175,7 @@ class NativeEngine:
         """A text frame that is no Engine.IO packet a client sends: counted, never handled."""
         report = getattr(self.eio, "report_malformed", None)
         if report is not None:
-            report(sid, packet_problem(text) or f"Engine.IO packet {sample(text)} from a client")
+            report(sid, packet_problem(text) or "an Engine.IO packet only a server sends")
 
     async def disconnect(self, sid: str, reason: str) -> None:
         handler = self.eio.handlers.get("disconnect")

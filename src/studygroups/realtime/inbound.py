@@ -38,6 +38,9 @@ CLIENT_EVENTS = frozenset({"joinSession", "leaveSession", "typing", "markRead", 
 
 # WARNING lines about clients' packets, across all connections: 10 at once, then 1 a second.
 WARNINGS = Limit(rate=1.0, burst=10.0)
+# Connections remembered as warned about; a report racing a disconnect could outlive `forget`,
+# so the set is emptied (a few repeated warnings at worst) rather than allowed to grow.
+MAX_TRACKED = 100_000
 
 
 class Verdict(enum.Enum):
@@ -140,6 +143,8 @@ class InboundGate:
         if sid is not None:
             if sid in self._warned:
                 return
+            if len(self._warned) >= MAX_TRACKED:
+                self._warned.clear()
             self._warned.add(sid)
         if self._warnings.allow(None):
             log.warning(
