@@ -25,6 +25,7 @@ from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.coalescing import CoalescingWebSockets
+from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.protocol import UpgradeProtocol, websocket_protocol
@@ -70,7 +71,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     manager: LocalManager | ClusterManager = (
         ClusterManager(settings.redis_url) if settings.redis_url else LocalManager()
     )
-    sio = build_server(manager, list(settings.frontend_urls))
+    sio = build_server(
+        manager, list(settings.frontend_urls), InboundGate.from_settings(settings, metrics)
+    )
 
     async def relay(event: str, data: Any, room: str) -> None:
         await sio.emit(event, data, room=room, namespace=NAMESPACE)

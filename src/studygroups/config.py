@@ -43,6 +43,10 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     presence_ttl_seconds: int = 30
     replay_limit: int = 1000
+    # -- Socket.IO frames (sec-frames): inbound events per socket, see docs/security.md ------
+    socket_events_per_second: float = 30.0
+    socket_event_burst: int = 120
+    socket_event_flood_limit: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,6 +73,10 @@ class Settings:
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
+            # -- Socket.IO frames (sec-frames) -----------------------------------------------
+            socket_events_per_second=float(_int(env, "SOCKET_EVENTS_PER_SECOND", 30)),
+            socket_event_burst=_int(env, "SOCKET_EVENT_BURST", 120),
+            socket_event_flood_limit=_int(env, "SOCKET_EVENT_FLOOD_LIMIT", 300),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+# Why an inbound packet was refused (sec-frames): the label values of socket_packets_refused.
+REFUSAL_REASONS = ("malformed", "binary", "unknown_event", "rate_limited")
+
 
 class Metrics:
     """A registry per app, so tests can build many apps in one process."""
@@ -34,6 +37,20 @@ class Metrics:
             "studygroups_http_request_seconds",
             "HTTP request latency",
             ["method", "route", "status"],
+            registry=self.registry,
+        )
+        # -- Socket.IO frames (sec-frames): see docs/security.md --------------------------------
+        self.socket_packets_refused = Counter(
+            "studygroups_socket_packets_refused_total",
+            "Inbound Socket.IO/Engine.IO packets refused before any handler ran, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in REFUSAL_REASONS:
+            self.socket_packets_refused.labels(reason)
+        self.socket_flood_disconnects = Counter(
+            "studygroups_socket_flood_disconnects_total",
+            "Sockets disconnected for sending events far beyond SOCKET_EVENTS_PER_SECOND",
             registry=self.registry,
         )
 

@@ -30,6 +30,7 @@ from typing import Any
 from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
+from studygroups.realtime.packets import packet_problem
 
 log = logging.getLogger("studygroups.realtime")
 
@@ -170,6 +171,12 @@ class NativeEngine:
         except Exception:
             log.exception("message handler failed for %s", sid)
 
+    def malformed(self, sid: str, text: str) -> None:
+        """A text frame that is no Engine.IO packet a client sends: counted, never handled."""
+        report = getattr(self.eio, "report_malformed", None)
+        if report is not None:
+            report(sid, packet_problem(text) or "an Engine.IO packet only a server sends")
+
     async def disconnect(self, sid: str, reason: str) -> None:
         handler = self.eio.handlers.get("disconnect")
         if handler is None:
@@ -299,7 +306,8 @@ class NativeSocket(asyncio.Protocol):
             self._arm_ping()
         elif kind == "1":
             self._shut(ws.NORMAL_CLOSURE, self._engine.eio.reason.CLIENT_DISCONNECT)
-        # "2" (an Engine.IO 3 ping), "5" (upgrade), "6" (noop): nothing to do on a WebSocket
+        elif kind not in ("2", "5", "6"):  # an Engine.IO 3 ping, upgrade, noop: nothing to do
+            self._engine.malformed(self.sid, text)
 
     def _on_message(self, data: str | bytes) -> None:
         if self._inbox is not None:

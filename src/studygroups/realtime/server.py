@@ -2,6 +2,22 @@
 
 Both managers route the gateway's internal messages (durable events, evictions) to this
 process's handler instead of to sockets; with Redis that happens on every process.
+
+`GatedServer` checks every packet a client sends before python-socketio acts on it (the policy
+is inbound.py's, documented in docs/security.md): only the contract's client events reach a
+handler, at a bounded rate; binary packets are refused and their attachments never buffered;
+malformed packets are dropped and counted, never a traceback. It does so where the packet is
+decoded, so a client event named `connect` is told apart from the library's own connect call.
+
+python-socketio internals this module overrides or relies on (see also packets.py):
+
+* `AsyncServer._handle_eio_message` (replaced: decoding and dispatch of each Engine.IO message,
+  without the library's `_binary_packet` buffer), `_handle_eio_disconnect` (extended) and
+  `_engineio_server_class` (packets.CheckedEngineServer).
+* Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
+  `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
+  `manager.is_connected`; Engine.IO's `eio.sockets`, `AsyncSocket.close(wait=False)` and the
+  `None` that ends an `AsyncSocket`'s queue (and so its WebSocket writer).
 """
 
 from __future__ import annotations
@@ -12,8 +28,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
+from socketio import packet as sio_packet
 
 from studygroups.realtime.fanout import FastJson, encode_event, queue_to_all
+from studygroups.realtime.inbound import CLIENT_EVENTS, InboundGate, Verdict, refusal, sample
+from studygroups.realtime.packets import CheckedEngineServer
 from studygroups.realtime.publisher import INTERNAL_EVENTS, NAMESPACE
 
 log = logging.getLogger("studygroups.realtime")
@@ -129,9 +148,108 @@ def broadcast_locally(
     return True
 
 
-def build_server(manager: LocalManager | ClusterManager, origins: list[str]) -> Any:
-    """The AsyncServer with CORS limited to the configured front-end origins."""
-    return socketio.AsyncServer(
+class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's AsyncServer with every inbound packet checked by the `InboundGate`."""
+
+    def __init__(self, *, gate: InboundGate, **options: Any) -> None:
+        super().__init__(**options)
+        self.gate = gate
+        self.eio.gate = gate
+
+    def _engineio_server_class(self) -> type[CheckedEngineServer]:
+        return CheckedEngineServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        if eio_sid not in self.environ:
+            return  # the connection is gone: nothing to answer, nothing to keep
+        verdict = self.gate.admit(eio_sid)
+        if verdict is Verdict.CLOSE:
+            await self._close_flooding(eio_sid)
+        if verdict in (Verdict.CLOSE, Verdict.DROP):
+            return
+        if isinstance(data, bytes) and self.packet_class.uses_binary_events:
+            # An attachment of a binary packet, refused when its header came: dropped here.
+            self.gate.refuse("binary")
+            return
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception as error:  # noqa: BLE001 -- whatever fails to decode is the client's fault
+            self.gate.malformed(eio_sid, f"{type(error).__name__} decoding {sample(data)}")
+            return
+        kind = pkt.packet_type
+        if kind in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+            await self._gate_event(eio_sid, pkt, verdict)
+        elif verdict is Verdict.REFUSE:
+            return
+        elif kind == sio_packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == sio_packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind == sio_packet.ACK and isinstance(pkt.data, list):
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == sio_packet.BINARY_ACK:
+            self.gate.refuse("binary")
+        else:
+            self.gate.malformed(eio_sid, f"Socket.IO packet type {kind!r}")
+
+    async def _close_flooding(self, eio_sid: str) -> None:
+        """Disconnect a flooding socket now. Not `eio.disconnect`: it waits until a long-polling
+        client has read the CLOSE packet (which a flooding client need never do), and a request
+        for a closed session still in `eio.sockets` escapes python-engineio as a traceback."""
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None:
+            return
+        await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        if self.eio.sockets.get(eio_sid) is socket:
+            del self.eio.sockets[eio_sid]
+        queue = getattr(socket, "queue", None)  # python-engineio's socket (a native one has none)
+        if queue is not None:
+            queue.put_nowait(None)  # its writer sends the CLOSE, then ends (closing a WebSocket)
+
+    async def _gate_event(self, eio_sid: str, pkt: Any, verdict: Verdict) -> None:
+        """Hand an event to python-socketio only if it is a client event of the contract."""
+        if verdict is Verdict.REFUSE:
+            await self._answer(eio_sid, pkt, refusal("RATE_LIMITED", "too many events; slow down"))
+            return
+        if pkt.packet_type == sio_packet.BINARY_EVENT:
+            self.gate.refuse("binary")
+            await self._answer(
+                eio_sid, pkt, refusal("BAD_REQUEST", "binary attachments are not accepted")
+            )
+            return
+        data = pkt.data
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            self.gate.malformed(eio_sid, "an event without a name")
+            await self._answer(eio_sid, pkt, refusal("BAD_REQUEST", "an event needs a name"))
+            return
+        if data[0] not in CLIENT_EVENTS:
+            self.gate.refuse("unknown_event")
+            await self._answer(
+                eio_sid, pkt, refusal("BAD_REQUEST", f"unknown event {data[0][:64]!r}")
+            )
+            return
+        await self._handle_event(eio_sid, pkt.namespace, pkt.id, data)
+
+    async def _answer(self, eio_sid: str, pkt: Any, body: dict[str, Any]) -> None:
+        """Ack a refused event, if it asked for an ack on a namespace the socket is in."""
+        namespace = pkt.namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if pkt.id is None or sid is None or not self.manager.is_connected(sid, namespace):
+            return
+        ack = self.packet_class(sio_packet.ACK, namespace=namespace, id=pkt.id, data=[body])
+        await self._send_packet(eio_sid, ack)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        self.gate.forget(eio_sid)
+
+
+def build_server(
+    manager: LocalManager | ClusterManager, origins: list[str], gate: InboundGate
+) -> Any:
+    """The Socket.IO server with CORS limited to the configured front-end origins."""
+    return GatedServer(
+        gate=gate,
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=origins,

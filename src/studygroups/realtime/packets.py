@@ -1,0 +1,146 @@
+"""Engine.IO packets from clients, checked before python-engineio decodes them.
+
+python-engineio trusts what a client sends: a WebSocket frame that is not an Engine.IO packet
+(`x`, an unknown type `9`, bad base64 after `b`) escapes its WebSocket loop as an "Exception in
+ASGI application" traceback, and a long-polling POST with such a packet (or invalid UTF-8, or
+more packets than it decodes) is logged as "post request handler error" with a traceback, for
+every request. Here such packets are dropped, counted and reported once per connection through
+the `InboundGate` (inbound.py) before python-engineio sees them. Well-formed packets pass
+unchanged. The native WebSocket path (engine.py) never hands python-engineio a frame to decode.
+
+python-engineio internals this module relies on (see also server.py):
+
+* `engineio.AsyncServer._async`, the async driver's table: this server's own copy replaces
+  `translate_request` (to check POST bodies) and `websocket` (to check WebSocket frames).
+* `engineio.async_drivers.asgi.translate_request` and `.WebSocket` (subclassed), and that the
+  WebSocket's handler is a bound method of the `AsyncSocket` (for the sid).
+* `engineio.payload.Payload.max_decode_packets` and the payload's `d=` JSONP form.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from typing import Any
+from urllib.parse import parse_qs
+
+import engineio
+from engineio import payload as eio_payload
+from engineio.async_drivers import asgi as eio_asgi
+
+from studygroups.realtime.inbound import InboundGate, sample
+
+# Engine.IO packet types a client may send (open .. noop); "b" starts a base64 binary message.
+PACKET_TYPES = frozenset("0123456")
+SEPARATOR = "\x1e"
+
+
+def packet_problem(packet: str | bytes) -> str | None:
+    """Why python-engineio could not decode this packet from a client, or None if it can."""
+    if isinstance(packet, bytes):
+        return None  # a binary message; Socket.IO decides what it means
+    if not packet:
+        return "an empty packet"
+    kind = packet[0]
+    if kind == "b":
+        try:
+            b64decode(packet[1:])
+        except (binascii.Error, ValueError):
+            return "invalid base64 in a binary packet"
+        return None
+    if kind not in PACKET_TYPES:
+        return f"unknown Engine.IO packet type {sample(packet)}"
+    return None
+
+
+def checked_payload(body: bytes) -> tuple[bytes, str | None]:
+    """A long-polling POST body without the packets python-engineio could not decode, and why
+    some were dropped (None when none were)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return b"", "a payload that is not UTF-8"
+    if not text:
+        return body, None
+    if text.startswith("d="):  # JSONP form, which python-engineio unwraps itself
+        values = parse_qs(text).get("d")
+        if not values:
+            return b"", "an empty JSONP payload"
+        text = values[0]
+    packets = text.split(SEPARATOR)
+    if len(packets) > eio_payload.Payload.max_decode_packets:
+        return b"", f"{len(packets)} packets in one payload"
+    kept: list[str] = []
+    problem: str | None = None
+    for packet in packets:
+        why = packet_problem(packet)
+        if why is None:
+            kept.append(packet)
+        else:
+            problem = problem or why
+    if problem is None:
+        return body, None
+    return SEPARATOR.join(kept).encode("utf-8"), problem
+
+
+class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    """python-engineio's server, with client input checked first (see the module docstring)."""
+
+    gate: InboundGate | None = None  # set by the Socket.IO server that owns this one
+    _async: dict[str, Any]  # python-engineio's async driver table, copied per server below
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._async = {
+            **self._async,
+            "translate_request": self._translate_request,
+            "websocket": CheckedWebSocket,
+        }
+
+    def report_malformed(self, sid: Any, what: str) -> None:
+        if self.gate is not None:
+            live = sid if isinstance(sid, str) and sid in self.sockets else None
+            self.gate.malformed(live, what)
+
+    async def _translate_request(self, scope: Any, receive: Any, send: Any) -> dict[str, Any]:
+        environ: dict[str, Any] = await eio_asgi.translate_request(scope, receive, send)
+        if environ.get("REQUEST_METHOD") == "POST" and "wsgi.input" in environ:
+            sid = parse_qs(str(environ.get("QUERY_STRING", ""))).get("sid", [None])[0]
+            environ["wsgi.input"] = CheckedBody(environ["wsgi.input"], self, sid)
+        return environ
+
+
+class CheckedBody:
+    """A POST body reader (the driver's `wsgi.input`) that drops undecodable packets."""
+
+    def __init__(self, body: Any, server: CheckedEngineServer, sid: str | None) -> None:
+        self._body = body
+        self._server = server
+        self._sid = sid
+
+    async def read(self, length: int | None = None) -> bytes:
+        body, problem = checked_payload(await self._body.read(length))
+        if problem is not None:
+            self._server.report_malformed(self._sid, problem)
+        return body
+
+
+class CheckedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
+    """python-engineio's ASGI WebSocket, handing its loop only packets it can decode."""
+
+    def __init__(self, handler: Any, server: CheckedEngineServer) -> None:
+        super().__init__(handler, server)
+        self._server = server
+        self._sid = getattr(getattr(handler, "__self__", None), "sid", None)
+
+    async def wait(self) -> Any:
+        while True:
+            data = await super().wait()
+            if data and len(data) > self._server.max_http_buffer_size:
+                # python-engineio would raise ValueError, a traceback while upgrading; OSError
+                # ends the connection quietly wherever it is waited for.
+                raise OSError("packet is too large")
+            problem = packet_problem(data)
+            if problem is None:
+                return data
+            self._server.report_malformed(self._sid, problem)

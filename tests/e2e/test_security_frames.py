@@ -1,0 +1,293 @@
+"""Frames an attacker sends, on every path a frame can take: the native WebSocket (engine.py),
+python-engineio's WebSocket (UVICORN_WS=websockets-sansio) and long-polling.
+
+Only the contract's client events reach a handler; `connect`/`disconnect` sent as events change
+nothing; binary events are refused and their attachments never kept; malformed frames are
+counted and logged once per connection, never as a traceback; a flooding socket is refused,
+then disconnected, while others go on. See docs/security.md, "Socket.IO frames".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from studygroups.app import build
+from tests.conftest import LiveServer, make_settings, serve, token
+from tests.e2e.clients import NEVER_JOINED, Peers, is_error
+from tests.e2e.raw import NS, Closed, PollingClient, RawClient, open_raw
+from tests.e2e.test_metrics import sample
+from tests.support import make_session
+
+PATHS = ("native-websocket", "engineio-websocket", "polling")
+
+
+@dataclass
+class Harness:
+    """A live server reached along one path, a REST client and python-socketio peers."""
+
+    live: LiveServer
+    rest: httpx.AsyncClient
+    peers: Peers
+    path: str
+    raws: list[RawClient]
+
+    async def raw(self, user: str | None = None) -> RawClient:
+        """A bare client on this harness's path, logged in to the namespace as `user`."""
+        client = await open_raw(self.live, "polling" if self.path == "polling" else "websocket")
+        self.raws.append(client)
+        if user is not None:
+            await client.login(user)
+        return client
+
+    async def metric(self, name: str) -> float:
+        return sample((await self.rest.get("/metrics")).text, name)
+
+
+@pytest.fixture
+def overrides() -> dict[str, Any]:
+    """Settings for the server; a test parametrizes this to set its own limits."""
+    return {}
+
+
+@pytest.fixture(params=PATHS)
+async def harness(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_url: str,
+    tmp_path: Path,
+    overrides: dict[str, Any],
+) -> AsyncIterator[Harness]:
+    if request.param == "engineio-websocket":
+        monkeypatch.setenv("UVICORN_WS", "websockets-sansio")
+    else:
+        monkeypatch.delenv("UVICORN_WS", raising=False)
+    service = build(make_settings(sqlite_url, tmp_path, **overrides))
+    try:
+        async with (
+            serve(service) as live,
+            httpx.AsyncClient(base_url=live.url, timeout=30) as rest,
+        ):
+            peers = Peers(live)
+            harness = Harness(live, rest, peers, request.param, [])
+            try:
+                yield harness
+            finally:
+                for client in harness.raws:
+                    await client.close()
+                await peers.close()
+    finally:
+        await service.database.dispose()
+
+
+# -- events named connect and disconnect -------------------------------------------------------
+
+
+async def test_a_removed_member_stops_receiving_chat_after_emitting_connect(
+    harness: Harness,
+) -> None:
+    scenario = await make_session(harness.rest, ["ana", "bo", "cy"])
+    bo = await harness.peers.joined("bo", scenario.session_id)
+    cy = await harness.raw("cy")
+    assert (await cy.call("joinSession", {"sessionId": scenario.session_id}))["success"]
+
+    ack_id = cy.new_id()
+    await cy.send(f'2{NS},{ack_id}["connect",{{}},{{"token":"{token("cy")}"}}]')
+    ack = await cy.ack(ack_id)
+    await scenario.call("DELETE", f"/groups/{scenario.group_id}/members/cy", "ana", expect=200)
+    await scenario.chat("ana", "cy is no longer in the group")
+
+    assert is_error(ack, "BAD_REQUEST")
+    await bo.wait_for("chat.message")
+    assert (await cy.call("leaveSession", {"sessionId": NEVER_JOINED}))["success"]
+    assert "chat.message" not in cy.names()
+
+
+async def test_an_event_named_disconnect_changes_nothing_and_the_real_disconnect_still_counts(
+    harness: Harness,
+) -> None:
+    scenario = await make_session(harness.rest, ["ana", "cy"])
+    ana = await harness.peers.joined("ana", scenario.session_id)
+    cy = await harness.raw("cy")
+    assert (await cy.call("joinSession", {"sessionId": scenario.session_id}))["success"]
+    await ana.wait_for("userJoined")
+
+    refused = await cy.call("disconnect", "client namespace disconnect")
+    typing = await cy.call("typing", {"sessionId": scenario.session_id, "isTyping": True})
+
+    assert is_error(refused, "BAD_REQUEST")
+    assert typing == {"success": True}
+    await ana.wait_for("chat.typing")
+    assert ana.of("userLeft") == []
+    await cy.close()
+    [left] = await ana.wait_for("userLeft")
+    assert left["userId"] == "cy"
+    assert await harness.metric("studygroups_socket_connections") == 1  # ana's only
+    await ana.call("leaveSession", {"sessionId": scenario.session_id})
+    assert await harness.metric("studygroups_session_rooms") == 0
+
+
+async def test_event_names_outside_the_contract_are_refused_and_counted(
+    harness: Harness,
+) -> None:
+    cy = await harness.raw("cy")
+
+    answers = [await cy.call(name, {}) for name in ("connect_error", "message", "on_connect")]
+
+    assert all(is_error(answer, "BAD_REQUEST") for answer in answers), answers
+    assert await harness.metric(
+        'studygroups_socket_packets_refused_total{reason="unknown_event"}'
+    ) == len(answers)
+
+
+# -- binary events -----------------------------------------------------------------------------
+
+
+async def test_a_binary_event_is_refused_at_once_and_its_attachments_are_not_kept(
+    harness: Harness,
+) -> None:
+    cy = await harness.raw("cy")
+    placeholder = '{"_placeholder":true,"num":0}'
+
+    ack_id = cy.new_id()
+    await cy.send(f'51-{NS},{ack_id}["typing",{placeholder}]')
+    refused = await cy.ack(ack_id)
+    await cy.send(f'5999-{NS},["typing",{placeholder}]')  # announces 999 attachments
+    for _ in range(3):
+        await cy.send(b"\x00" * 1024)
+    after = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+
+    assert is_error(refused, "BAD_REQUEST")
+    # A server buffering the announced attachments would take this text frame for one of them.
+    assert after["success"] is True
+    assert await harness.metric('studygroups_socket_packets_refused_total{reason="binary"}') >= 2
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (the server runs in the test's event loop)."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * 4096
+
+
+async def test_a_thousand_announced_attachments_do_not_grow_the_servers_memory(
+    harness: Harness,
+) -> None:
+    cy = await harness.raw("cy")
+    attachment = b"\x01" * 700_000  # under maxPayload (1 MB) even base64-encoded for polling
+    await cy.send(f'51000-{NS},["typing",{{"_placeholder":true,"num":0}}]')
+    await cy.send(attachment)
+    before = resident_bytes()
+
+    for _ in range(80):  # 56 MB a buffering server would keep
+        await cy.send(attachment)
+    after = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+
+    assert after["success"] is True
+    assert resident_bytes() - before < 28_000_000
+
+
+# -- malformed frames --------------------------------------------------------------------------
+
+ENGINEIO_GARBAGE = ("x", "9", "7hello", "babc", "\u0663")
+SOCKETIO_GARBAGE = (
+    "",
+    "x",
+    "9",
+    f"2{NS},{{",
+    f"2{NS},[1]",
+    f'2{NS},"just a string"',
+    f"2{NS},7[]",
+    f'4{NS},{{"message":"a client cannot send CONNECT_ERROR"}}',
+    f"3{NS},5{{}}",
+    "2/unknown-namespace,[",
+)
+
+
+@contextmanager
+def server_log(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    """Every record the process logs meanwhile, uvicorn's own (which do not propagate) too."""
+    uvicorn_log = logging.getLogger("uvicorn")
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            yield caplog.records
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+
+
+async def test_malformed_frames_are_counted_and_logged_once_without_a_traceback(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    cy = await harness.raw()  # malformed frames need no login
+    sent = 0
+    with server_log(caplog) as records:
+        for _ in range(6):  # 60 Socket.IO packets: within the default burst of the socket
+            for packet in ENGINEIO_GARBAGE:
+                await cy.send_engineio(packet)
+            for message in SOCKETIO_GARBAGE:
+                await cy.send(message)
+            sent += len(ENGINEIO_GARBAGE) + len(SOCKETIO_GARBAGE)
+        if isinstance(cy, PollingClient):
+            await cy.post(b"4\xff\xfe")  # not UTF-8
+            await cy.post("\x1e".join(["6"] * 17).encode())  # more packets than one POST holds
+            sent += 2
+        await cy.login("cy")
+        still_served = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+
+    assert still_served["success"] is True
+    assert not [r for r in records if r.exc_info or "Traceback" in r.getMessage()]
+    assert not [r for r in records if r.levelno >= logging.ERROR]
+    warnings = [r for r in records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "malformed" in warnings[0].getMessage()
+    counted = await harness.metric('studygroups_socket_packets_refused_total{reason="malformed"}')
+    assert counted == sent
+
+
+# -- floods ------------------------------------------------------------------------------------
+
+TIGHT = {"socket_events_per_second": 0.001, "socket_event_burst": 6, "socket_event_flood_limit": 20}
+
+
+@pytest.mark.parametrize("overrides", [TIGHT])
+async def test_a_flooding_socket_is_rate_limited_then_disconnected_while_others_go_on(
+    harness: Harness,
+) -> None:
+    scenario = await make_session(harness.rest, ["ana", "bo", "cy"])
+    bo = await harness.peers.joined("bo", scenario.session_id)
+    cy = await harness.raw("cy")  # the namespace CONNECT took one of its 6 tokens
+    for _ in range(5):
+        assert (await cy.call("leaveSession", {"sessionId": NEVER_JOINED}))["success"]
+
+    join = await cy.call("joinSession", {"sessionId": scenario.session_id})
+    unknown = await cy.call("launchMissiles", {})
+    await scenario.chat("ana", "cy never joined")
+    await bo.wait_for("chat.message")
+    probe = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+
+    assert is_error(join, "RATE_LIMITED")
+    assert is_error(unknown, "RATE_LIMITED")  # the limit comes before the name is looked at
+    assert is_error(probe, "RATE_LIMITED")
+    assert "chat.message" not in cy.names()
+    assert bo.of("userJoined") == []
+    try:
+        for _ in range(40):
+            await cy.send(f'2{NS},["leaveSession",{{"sessionId":"{NEVER_JOINED}"}}]')
+    except Closed:
+        pass  # long-polling: the POST after the disconnect is refused
+    await cy.wait_closed()
+    await bo.settle()
+    assert bo.connected
+    assert await harness.metric("studygroups_socket_flood_disconnects_total") == 1
+    assert (
+        await harness.metric('studygroups_socket_packets_refused_total{reason="rate_limited"}')
+        >= 20
+    )
