@@ -25,6 +25,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; see the configuration table in README.md."""
@@ -43,6 +56,14 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     presence_ttl_seconds: int = 30
     replay_limit: int = 1000
+    # -- connections and resources (docs/security.md "Connections and resources") --
+    socket_max_buffered_bytes: int = 4 * 1024 * 1024
+    auth_timeout_seconds: float = 10.0
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    max_connections: int = 10_000
+    rest_reads_per_second: float = 20.0
+    rest_read_burst: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,6 +90,14 @@ class Settings:
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
+            # -- connections and resources --
+            socket_max_buffered_bytes=_int(env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
+            auth_timeout_seconds=_float(env, "AUTH_TIMEOUT_SECONDS", 10.0),
+            http_header_timeout_seconds=_float(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
+            http_body_timeout_seconds=_float(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
+            max_connections=_int(env, "MAX_CONNECTIONS", 10_000),
+            rest_reads_per_second=_float(env, "REST_READS_PER_SECOND", 20.0),
+            rest_read_burst=_int(env, "REST_READ_BURST", 60),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]
