@@ -131,8 +131,8 @@ async def flood_until_cut_off(
 
 def overflows(server: LiveServer) -> float:
     metrics = server.service.api.state.metrics
-    return sum(
-        metrics.socket_overflows.labels(path)._value.get() for path in ("native", "engineio")
+    return float(
+        sum(metrics.socket_overflows.labels(path)._value.get() for path in ("native", "engineio"))
     )
 
 
