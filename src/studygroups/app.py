@@ -16,14 +16,21 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from studygroups import __version__
 from studygroups.api import errors
+from studygroups.api.connections import (
+    ConnectionGuard,
+    GuardedHttpProtocol,
+    connection_cap,
+    http_protocol,
+)
 from studygroups.api.deps import ApiState
-from studygroups.api.middleware import BodyLimit, Timing
+from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
 from studygroups.api.routes import chat, groups, ops, sessions
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
-from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.ratelimit import LIMITS, Limit, RateLimiter
+from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.coalescing import CoalescingWebSockets
 from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
@@ -47,11 +54,12 @@ SWEEP_EVERY_SECONDS = 5.0
 
 @dataclass
 class Service:
-    """The built service: the ASGI app to serve (with uvicorn's WebSocket protocol for it)
-    and the parts tests may look at."""
+    """The built service: the ASGI app to serve (with uvicorn's HTTP and WebSocket protocols
+    for it) and the parts tests may look at."""
 
     asgi: Any
     websocket: type[UpgradeProtocol]
+    http: type[GuardedHttpProtocol]
     api: FastAPI
     sio: Any
     units: UnitOfWorkFactory
@@ -74,6 +82,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     sio = build_server(
         manager, list(settings.frontend_urls), InboundGate.from_settings(settings, metrics)
     )
+    bounds = SocketBounds(
+        sio, settings.socket_max_buffered_bytes, settings.auth_timeout_seconds, metrics
+    )
+    bounds.install()
 
     async def relay(event: str, data: Any, room: str) -> None:
         await sio.emit(event, data, room=room, namespace=NAMESPACE)
@@ -140,6 +152,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         write_limiter=RateLimiter(LIMITS["rest_write"]),
         presence=presence,
         tokens=tokens,
+        read_limiter=RateLimiter(
+            Limit(rate=settings.rest_reads_per_second, burst=settings.rest_read_burst)
+        ),
+        on_read_limited=metrics.reads_limited.inc,
     )
     api.state.metrics = metrics
     api.state.readiness = readiness
@@ -154,12 +170,22 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         allow_headers=["*"],
     )
     http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
-    asgi = CoalescingWebSockets(
-        socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+    asgi = BodyTimeout(
+        bounds.middleware(
+            CoalescingWebSockets(
+                socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+            )
+        ),
+        settings.http_body_timeout_seconds,
+        metrics,
+    )
+    guard = ConnectionGuard(
+        connection_cap(settings.max_connections), settings.http_header_timeout_seconds, metrics
     )
     return Service(
         asgi=asgi,
-        websocket=websocket_protocol(sio),
+        websocket=websocket_protocol(sio, bounds),
+        http=http_protocol(guard),
         api=api,
         sio=sio,
         units=units,

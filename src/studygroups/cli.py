@@ -61,10 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def server_options(service: Service) -> dict[str, Any]:
-    """How uvicorn serves WebSockets and shuts down; shared by `serve` and the test servers.
-    UVICORN_WS=websockets-sansio (or another uvicorn protocol) turns the native Engine.IO
-    WebSocket path off, for comparisons (docs/performance.md)."""
+    """How uvicorn serves HTTP and WebSockets and shuts down; shared by `serve` and the test
+    servers. The HTTP protocol times out slow request heads and caps connections
+    (api/connections.py). UVICORN_WS=websockets-sansio (or another uvicorn protocol) turns the
+    native Engine.IO WebSocket path off, for comparisons (docs/performance.md)."""
     return {
+        "http": service.http,
         "ws": os.environ.get("UVICORN_WS") or service.websocket,
         "ws_per_message_deflate": False,  # deflate costs ~50 KiB per connection; frames are small
         "ws_ping_interval": None,  # Engine.IO has its own heartbeat; a second one costs CPU
@@ -76,10 +78,13 @@ def server_options(service: Service) -> dict[str, Any]:
 def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
     import uvicorn
 
+    from studygroups.api.connections import raise_open_file_limit
     from studygroups.app import build
 
     if migrate:
         _migrate(settings)
+    open_files = raise_open_file_limit()  # before build: the connection cap keeps a reserve
+    logging.getLogger("studygroups").info("open-file limit: %d", open_files)
     service = build(settings)
     uvicorn.run(
         service.asgi,

@@ -25,6 +25,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; see the configuration table in README.md."""
@@ -47,6 +60,14 @@ class Settings:
     socket_events_per_second: float = 30.0
     socket_event_burst: int = 120
     socket_event_flood_limit: int = 300
+    # -- connections and resources (docs/security.md "Connections and resources") --
+    socket_max_buffered_bytes: int = 4 * 1024 * 1024
+    auth_timeout_seconds: float = 10.0
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    max_connections: int = 10_000
+    rest_reads_per_second: float = 20.0
+    rest_read_burst: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -77,6 +98,14 @@ class Settings:
             socket_events_per_second=float(_int(env, "SOCKET_EVENTS_PER_SECOND", 30)),
             socket_event_burst=_int(env, "SOCKET_EVENT_BURST", 120),
             socket_event_flood_limit=_int(env, "SOCKET_EVENT_FLOOD_LIMIT", 300),
+            # -- connections and resources --
+            socket_max_buffered_bytes=_int(env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
+            auth_timeout_seconds=_float(env, "AUTH_TIMEOUT_SECONDS", 10.0),
+            http_header_timeout_seconds=_float(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
+            http_body_timeout_seconds=_float(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
+            max_connections=_int(env, "MAX_CONNECTIONS", 10_000),
+            rest_reads_per_second=_float(env, "REST_READS_PER_SECOND", 20.0),
+            rest_read_burst=_int(env, "REST_READ_BURST", 60),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

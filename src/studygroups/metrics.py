@@ -53,6 +53,35 @@ class Metrics:
             "Sockets disconnected for sending events far beyond SOCKET_EVENTS_PER_SECOND",
             registry=self.registry,
         )
+        # -- connections and resources (docs/security.md "Connections and resources") --
+        self.socket_overflows = Counter(
+            "studygroups_socket_overflows_total",
+            "Sockets cut off because SOCKET_MAX_BUFFERED_BYTES waited for a client not reading",
+            ["path"],
+            registry=self.registry,
+        )
+        self.auth_timeouts = Counter(
+            "studygroups_auth_timeouts_total",
+            "Engine.IO sessions closed for not connecting to a namespace in AUTH_TIMEOUT_SECONDS",
+            registry=self.registry,
+        )
+        self.http_timeouts = Counter(
+            "studygroups_http_timeouts_total",
+            "HTTP connections closed for slow request headers or body",
+            ["phase"],
+            registry=self.registry,
+        )
+        self.connections_shed = Counter(
+            "studygroups_connections_shed_total",
+            "Connections closed at MAX_CONNECTIONS: an idle one evicted, or the new one refused",
+            ["action"],
+            registry=self.registry,
+        )
+        self.reads_limited = Counter(
+            "studygroups_rest_reads_limited_total",
+            "REST reads refused with 429 by the per-user read rate",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -36,16 +36,18 @@ class RateLimiter:
         self._buckets: dict[object, tuple[float, float]] = {}
         self._max_keys = max_keys
 
-    def allow(self, key: object) -> bool:
+    def allow(self, key: object, cost: float = 1.0) -> bool:
+        """Take `cost` tokens (at most a full bucket's worth) or say no."""
         now = self._clock()
+        cost = min(cost, self._limit.burst)
         tokens, last = self._buckets.get(key, (self._limit.burst, now))
         tokens = min(self._limit.burst, tokens + (now - last) * self._limit.rate)
-        if tokens < 1.0:
+        if tokens < cost:
             self._buckets[key] = (tokens, now)
             return False
         if len(self._buckets) >= self._max_keys and key not in self._buckets:
             self._prune(now)
-        self._buckets[key] = (tokens - 1.0, now)
+        self._buckets[key] = (tokens - cost, now)
         return True
 
     def forget(self, key: object) -> None:

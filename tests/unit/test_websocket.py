@@ -162,13 +162,22 @@ def test_an_upgrade_request_is_parsed_into_path_query_and_headers() -> None:
         (b"connection: Upgrade", b"connection: keep-alive"),
         (b"dGhlIHNhbXBsZSBub25jZQ==", b"not-base64!"),
         (b"dGhlIHNhbXBsZSBub25jZQ==", b"c2hvcnQ="),  # decodes to fewer than 16 bytes
-        (b"\r\n\r\n", b"\r\nsec-websocket-protocol: chat\r\n\r\n"),
     ],
 )
 def test_upgrades_outside_plain_websocket_13_are_not_taken(change: tuple[bytes, bytes]) -> None:
     request = ws.parse_request(UPGRADE.replace(*change))
     assert request is not None
     assert not request.is_plain_websocket_upgrade()
+
+
+def test_an_upgrade_asking_for_subprotocols_is_taken_and_answered_without_selecting_one() -> None:
+    request = ws.parse_request(
+        UPGRADE.replace(b"\r\n\r\n", b"\r\nsec-websocket-protocol: chat\r\n\r\n")
+    )
+    assert request is not None
+    assert request.is_plain_websocket_upgrade()
+    answer = ws.handshake_response(request.headers["sec-websocket-key"])
+    assert b"sec-websocket-protocol" not in answer.lower()
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,8 @@ class ApiState:
     write_limiter: RateLimiter
     presence: Presence
     tokens: TokenCache = field(default_factory=TokenCache)
+    read_limiter: RateLimiter | None = None  # REST_READS_PER_SECOND; None: reads unlimited
+    on_read_limited: Callable[[], None] | None = None  # counts a refused read
 
 
 async def api_state(request: Request) -> ApiState:
@@ -62,7 +64,24 @@ class Reader:
 # FastAPI's cost grows with every dependency it solves, and these run on every request.
 async def reader(request: Request, authorization: Authorization = None) -> Reader:
     state: ApiState = request.app.state.api
-    return Reader(await _identify(state, authorization), state.units)
+    identity = await _identify(state, authorization)
+    limiter = state.read_limiter
+    if limiter is not None and not limiter.allow(identity.user_id, read_cost(request)):
+        if state.on_read_limited is not None:
+            state.on_read_limited()
+        raise RateLimited("too many reads; slow down")
+    return Reader(identity, state.units)
+
+
+# A read asking for `limit` rows takes one token more per this many: a `/feed` page of 1,000
+# events can weigh 12 MB, so its size, not the call, is what costs.
+ROWS_PER_TOKEN = 100
+
+
+def read_cost(request: Request) -> float:
+    """Tokens a read takes from its user's bucket."""
+    limit = request.query_params.get("limit", "")
+    return 1.0 + (int(limit) // ROWS_PER_TOKEN if limit.isdigit() and len(limit) < 7 else 0)
 
 
 ReaderDep = Annotated[Reader, Depends(reader)]

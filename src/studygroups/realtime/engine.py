@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -35,7 +35,8 @@ from studygroups.realtime.packets import packet_problem
 log = logging.getLogger("studygroups.realtime")
 
 # A client that reads nothing while this much is waiting for it is cut off; it comes back with
-# lastSeq and gets what it missed from the event log.
+# lastSeq and gets what it missed from the event log. The default of SOCKET_MAX_BUFFERED_BYTES,
+# which also bounds the sockets python-engineio serves (bounds.py).
 WRITE_BUFFER_LIMIT = 4 * 1024 * 1024
 
 PING_FRAME = ws.text_frame("2")
@@ -54,12 +55,18 @@ class NativeEngine:
     """The WebSocket sessions of one python-engineio server, written without its tasks."""
 
     def __init__(
-        self, eio: Any, path: str = "/socket.io/", environs: dict[str, Any] | None = None
+        self,
+        eio: Any,
+        path: str = "/socket.io/",
+        environs: dict[str, Any] | None = None,
+        write_buffer_limit: int = WRITE_BUFFER_LIMIT,
+        on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.eio = eio
         self.path = path
         self.environs = {} if environs is None else environs  # python-socketio's, by sid
-        self.write_buffer_limit = WRITE_BUFFER_LIMIT
+        self.write_buffer_limit = write_buffer_limit
+        self.on_overflow = on_overflow  # counts a socket cut off for reading too slowly
         self._dirty: list[NativeSocket] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -341,6 +348,8 @@ class NativeSocket(asyncio.Protocol):
         transport.write(out[0] if len(out) == 1 else b"".join(out))
         if transport.get_write_buffer_size() > self._engine.write_buffer_limit:
             log.warning("closing %s: the client reads too slowly", self.sid)
+            if self._engine.on_overflow is not None:
+                self._engine.on_overflow()
             transport.abort()
 
     async def send(self, pkt: Any) -> None:

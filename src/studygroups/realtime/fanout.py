@@ -6,7 +6,9 @@ socket's writer. For a room of 50 that is 50 tasks per event, which dominates a 
 Here the packet is encoded once. A recipient served by `NativeSocket` (engine.py) gets the same
 pre-built WebSocket frame appended to its output of this loop turn; one still served by
 python-engineio gets the packet on its outgoing queue, the queue `send` uses. Either way every
-socket's packets (acks included) go out in the order they were produced.
+socket's packets (acks included) go out in the order they were produced, and either way what
+waits for a socket is bounded: that queue is a `BoundedQueue` (bounds.py), which cuts the
+socket off past SOCKET_MAX_BUFFERED_BYTES as the native path does.
 """
 
 from __future__ import annotations

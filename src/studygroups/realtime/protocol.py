@@ -2,9 +2,10 @@
 
 uvicorn parses the HTTP request, then hands the upgrade to this class as one `data_received`
 holding the request. A new Engine.IO session over WebSocket becomes a `NativeSocket`
-(engine.py), a long-polling session upgrading becomes an `UpgradingSocket` (upgrade.py);
-anything else (another path, a refused origin, an unknown sid) goes to uvicorn's own
-websockets-sansio protocol and through ASGI to python-engineio, as before.
+(engine.py), a long-polling session upgrading becomes an `UpgradingSocket` (upgrade.py), also
+when the client asks for a subprotocol (it is simply not selected); anything else (another
+path, a refused origin, an unknown sid) goes to uvicorn's own websockets-sansio protocol and
+through ASGI to python-engineio, whose outgoing queues are bounded too (bounds.py).
 Once chosen, the target replaces this object as the transport's protocol.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, cast
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from studygroups.realtime import websocket as ws
+from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.engine import NativeEngine, NativeSocket
 from studygroups.realtime.upgrade import UpgradingSocket
 
@@ -94,7 +96,16 @@ class UpgradeProtocol(asyncio.Protocol):
             self._target.resume_writing()
 
 
-def websocket_protocol(sio: Any) -> type[UpgradeProtocol]:
-    """uvicorn's `ws` class for this Socket.IO server (served at /socket.io/)."""
-    engine = NativeEngine(sio.eio, environs=sio.environ)
+def websocket_protocol(sio: Any, bounds: SocketBounds | None = None) -> type[UpgradeProtocol]:
+    """uvicorn's `ws` class for this Socket.IO server (served at /socket.io/), cutting off
+    sockets past `bounds.max_buffered_bytes` (bounds.py)."""
+    if bounds is None:
+        engine = NativeEngine(sio.eio, environs=sio.environ)
+    else:
+        engine = NativeEngine(
+            sio.eio,
+            environs=sio.environ,
+            write_buffer_limit=bounds.max_buffered_bytes,
+            on_overflow=bounds.native_overflow,
+        )
     return type("StudyGroupsWebSocket", (UpgradeProtocol,), {"engine": engine})

@@ -2,8 +2,9 @@
 answer it, read client frames incrementally and build server frames.
 
 Only what a Socket.IO server needs is supported: no extensions (permessage-deflate is declined
-by not answering it), no subprotocols. Anything outside that is reported as a `ProtocolError`
-carrying the close code to send.
+by not answering it), no subprotocols (one a client asks for is simply not selected: the
+handshake answers without `Sec-WebSocket-Protocol`, RFC 6455 §4.2.2). Anything outside that is
+reported as a `ProtocolError` carrying the close code to send.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class UpgradeRequest:
         return parse_qs(self.query_string)
 
     def is_plain_websocket_upgrade(self) -> bool:
-        """A GET asking for WebSocket version 13 with a valid key and no subprotocol."""
+        """A GET asking for WebSocket version 13 with a valid key (subprotocols asked for are
+        allowed: none is selected)."""
         headers = self.headers
         connection = {token.strip() for token in headers.get("connection", "").lower().split(",")}
         if (
@@ -63,7 +65,6 @@ class UpgradeRequest:
             or headers.get("upgrade", "").lower() != "websocket"
             or "upgrade" not in connection
             or headers.get("sec-websocket-version") != "13"
-            or "sec-websocket-protocol" in headers
         ):
             return False
         try:
