@@ -25,6 +25,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; see the configuration table in README.md."""
@@ -43,6 +50,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     presence_ttl_seconds: int = 30
     replay_limit: int = 1000
+    # -- sessions, tokens and recovery (sec-session) --
+    replay_max_bytes: int = 1024 * 1024  # a join ack's `missed` beyond this answers resync
+    max_sockets_per_user: int = 20  # per process; the next connection is refused
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,6 +79,9 @@ class Settings:
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
+            # -- sessions, tokens and recovery (sec-session) --
+            replay_max_bytes=_positive(env, "REPLAY_MAX_BYTES", 1024 * 1024),
+            max_sockets_per_user=_positive(env, "MAX_SOCKETS_PER_USER", 20),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

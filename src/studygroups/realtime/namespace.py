@@ -28,14 +28,17 @@ from studygroups.domain.errors import (
 from studygroups.identity import Identity, TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.expiry import ExpiryTimers
 from studygroups.realtime.publisher import (
     DURABLE,
     EVICT,
     NAMESPACE,
+    SIGNAL,
     Sequencer,
     decode,
     room_of,
 )
+from studygroups.realtime.server import local_emit
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
 from studygroups.services.presence import Presence
@@ -60,8 +63,18 @@ def ack_error(error: DomainError) -> dict[str, Any]:
     return {"success": False, "error": {"code": code, "message": error.message}}
 
 
+TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
+LATEST_EXP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second an ISO timestamp can name
+
+
 def now_iso() -> str:
     return iso_timestamp(datetime.now(UTC))
+
+
+def expires_iso(expires_at: int | None) -> str | None:
+    if expires_at is None:
+        return None
+    return iso_timestamp(datetime.fromtimestamp(max(0, min(expires_at, LATEST_EXP)), UTC))
 
 
 @dataclass
@@ -115,6 +128,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         sequencer: Sequencer,
         metrics: Metrics,
         replay_limit: int,
+        replay_max_bytes: int = 1024 * 1024,
+        max_sockets_per_user: int = 20,
         tokens: TokenCache | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
@@ -127,6 +142,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sequencer = sequencer
         self._metrics = metrics
         self._replay_limit = replay_limit
+        self._replay_max_bytes = replay_max_bytes
+        self._max_sockets_per_user = max_sockets_per_user
+        self._expiry = ExpiryTimers(self._expire)
         self._clients: dict[str, Client] = {}
         self._by_user: dict[str, set[str]] = {}
         self._typing = RateLimiter(LIMITS["typing"])
@@ -137,17 +155,29 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
         try:
-            identity = self._tokens.decode(token_of(environ, auth), self._secret)
+            verified = self._tokens.verify(token_of(environ, auth), self._secret)
         except Unauthenticated as error:
             raise socketio.exceptions.ConnectionRefusedError(error.message) from None
+        identity = verified.identity
+        self._refuse_if_too_many(identity.user_id)  # before any work for this connection
         await self._users.remember(identity)
+        self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
         self._clients[sid] = Client(identity)
         self._by_user.setdefault(identity.user_id, set()).add(sid)
+        self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
         log.info("Client connected: %s, User: %s", sid, identity.user_id)
 
+    def _refuse_if_too_many(self, user_id: str) -> None:
+        """MAX_SOCKETS_PER_USER, counted over this process's sockets."""
+        if len(self._by_user.get(user_id, ())) >= self._max_sockets_per_user:
+            self._metrics.sockets_refused_per_user.inc()
+            log.info("Refused a connection of user %s: too many sockets", user_id)
+            raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_SOCKETS)
+
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._expiry.disarm(sid)
         client = self._clients.pop(sid, None)
         if client is None:
             return
@@ -170,7 +200,13 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         handler = getattr(self, f"on_{event}", None)
-        if handler is None or event not in ("joinSession", "leaveSession", "typing", "markRead"):
+        if handler is None or event not in (
+            "joinSession",
+            "leaveSession",
+            "typing",
+            "markRead",
+            "refreshToken",
+        ):
             return {
                 "success": False,
                 "error": {"code": "BAD_REQUEST", "message": f"unknown event {event!r}"},
@@ -189,6 +225,47 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 "success": False,
                 "error": {"code": "INTERNAL", "message": "the server failed; retry"},
             }
+
+    # -- tokens on live sockets (API.md §7, docs/realtime.md) ----------------------------------
+
+    async def on_refreshToken(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
+        """A valid token of the same user replaces the socket's token and re-arms its expiry;
+        anything else is UNAUTHORIZED and changes nothing."""
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str):
+            self._metrics.tokens_refreshed.labels("refused").inc()
+            raise Unauthenticated("token must be a string")
+        try:
+            verified = self._tokens.verify(token, self._secret)
+        except Unauthenticated:
+            self._metrics.tokens_refreshed.labels("refused").inc()
+            raise
+        identity = verified.identity
+        if identity.user_id != client.identity.user_id:
+            self._metrics.tokens_refreshed.labels("refused").inc()
+            raise Unauthenticated("the token is for another user")
+        if identity != client.identity:
+            await self._users.remember(identity)  # a new name or email, as on first sight
+            if self._clients.get(sid) is not client:
+                raise Unauthenticated("disconnected while refreshing")
+            client.identity = identity
+        self._expiry.arm(sid, verified.expires_at)
+        self._metrics.tokens_refreshed.labels("accepted").inc()
+        log.info("Token refreshed: %s, User: %s", sid, identity.user_id)
+        return {"success": True, "expiresAt": expires_iso(verified.expires_at)}
+
+    async def _expire(self, sid: str) -> None:
+        """The socket's token expired: say so to the socket, then disconnect it."""
+        client = self._clients.get(sid)
+        if client is None:
+            return
+        self._metrics.tokens_expired.inc()
+        log.info("Token expired: %s, User: %s", sid, client.identity.user_id)
+        try:
+            await local_emit(self.server, "auth.expired", {"timestamp": now_iso()}, sid, None)
+            await self.disconnect(sid)
+        except Exception:
+            log.exception("could not disconnect %s after its token expired", sid)
 
     # -- rooms --------------------------------------------------------------------------------
 
@@ -214,12 +291,18 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 self._sequencer.joined(session_id)
             ack: dict[str, Any] = {"success": True, "sessionId": session_id, "seq": head}
             if last_seq is not None:
-                if last_seq > head or head - last_seq > self._replay_limit:
+                replay = await self._feed.replay(
+                    session_id,
+                    last_seq,
+                    head,
+                    max_events=self._replay_limit,
+                    max_bytes=self._replay_max_bytes,
+                )
+                if replay.resync is not None:
                     ack["resync"] = True
-                    ack["missed"] = []
-                else:
-                    missed = await self._feed.between(session_id, last_seq, head)
-                    ack["missed"] = [e.as_json() for e in missed]
+                    if replay.resync == "bytes":
+                        self._metrics.replays_over_budget.inc()
+                ack["missed"] = [e.as_json() for e in replay.events]
             # Still under the lock, and nothing awaits between releasing it and the ack being
             # queued: no live event after `head` can reach this socket before its ack.
             user_id, name = identity.user_id, identity.name
@@ -230,7 +313,10 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 first = False
             if first:
                 await self._signal(
-                    "userJoined", session_id, user_id, {"userId": user_id, "userName": name}
+                    "userJoined",
+                    session_id,
+                    user_id,
+                    {"sessionId": session_id, "userId": user_id, "userName": name},
                 )
             ack["presence"] = await self._presence.present(session_id)
         self._metrics.rooms.set(self._sequencer.rooms)
@@ -256,7 +342,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 "userLeft",
                 session_id,
                 identity.user_id,
-                {"userId": identity.user_id, "userName": identity.name},
+                {"sessionId": session_id, "userId": identity.user_id, "userName": identity.name},
             )
 
     # -- ephemeral signals --------------------------------------------------------------------
@@ -312,16 +398,26 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
         """A user whose process died without saying goodbye: tell the room they left."""
         await self._signal(
-            "userLeft", session_id, user_id, {"userId": user_id, "userName": user_name}
+            "userLeft",
+            session_id,
+            user_id,
+            {"sessionId": session_id, "userId": user_id, "userName": user_name},
         )
 
     async def _signal(
         self, event: str, session_id: str, user_id: str, data: dict[str, Any]
     ) -> None:
-        """An ephemeral event to the others in the room: not logged, no seq."""
+        """An ephemeral event to the others in the room: not logged, no seq. It travels as an
+        internal message to every process (this one included), and each skips its own sockets
+        of the acting user: a room emit's skip list could only name this process's sockets."""
         data["timestamp"] = now_iso()
-        skip = list(self._by_user.get(user_id, ()))
-        await self.emit(event, data, room=room_of(session_id), skip_sid=skip)
+        message = {"event": event, "sessionId": session_id, "userId": user_id, "data": data}
+        await self.emit(SIGNAL, message, room=room_of(session_id))
+
+    async def _deliver_signal(self, message: Mapping[str, Any]) -> None:
+        skip = list(self._by_user.get(str(message["userId"]), ()))
+        room = room_of(str(message["sessionId"]))
+        await local_emit(self.server, str(message["event"]), message["data"], room, skip)
 
     # -- internal messages from the manager ---------------------------------------------------
 
@@ -333,6 +429,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         elif event == EVICT:
             await self.evict(str(data["userId"]), [str(s) for s in data["sessionIds"]])
+        elif event == SIGNAL:
+            await self._deliver_signal(data)
 
     async def evict(self, user_id: str, session_ids: list[str]) -> None:
         """Membership was revoked: this process's sockets of the user leave those rooms now."""
