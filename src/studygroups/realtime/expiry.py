@@ -10,9 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
+from studygroups.storage.event_log import iso_timestamp
+
+LATEST_EXP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second an ISO timestamp can name
+
 Expire = Callable[[str], Coroutine[Any, Any, None]]
+
+
+def expires_iso(expires_at: int | None) -> str | None:
+    """A token's `exp` as the ISO-8601 UTC timestamp of the contract (None without one)."""
+    if expires_at is None:
+        return None
+    return iso_timestamp(datetime.fromtimestamp(max(0, min(expires_at, LATEST_EXP)), UTC))
 
 
 class ExpiryTimers:

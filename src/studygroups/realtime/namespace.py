@@ -9,26 +9,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import socketio
 
-from studygroups.domain.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
-    closest,
-)
+from studygroups.domain.errors import DomainError, Forbidden, Invalid, RateLimited, Unauthenticated
 from studygroups.identity import Identity, TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
-from studygroups.realtime.expiry import ExpiryTimers
+from studygroups.realtime.expiry import ExpiryTimers, expires_iso
+from studygroups.realtime.payloads import (
+    ack_error,
+    last_seq_of,
+    now_iso,
+    payload_of,
+    refresh_token_of,
+    session_id_of,
+    token_of,
+)
 from studygroups.realtime.publisher import (
     DURABLE,
     EVICT,
@@ -44,74 +42,16 @@ from studygroups.services.feed import EventFeed
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
-from studygroups.storage.event_log import iso_timestamp
 
 log = logging.getLogger("studygroups.realtime")
 
-ACK_CODES: dict[type[DomainError], str] = {
-    Invalid: "BAD_REQUEST",
-    Unauthenticated: "UNAUTHORIZED",
-    Forbidden: "FORBIDDEN",
-    NotFound: "NOT_FOUND",
-    Conflict: "CONFLICT",
-    RateLimited: "RATE_LIMITED",
-}
-
-
-def ack_error(error: DomainError) -> dict[str, Any]:
-    code = closest(error, ACK_CODES, "BAD_REQUEST")
-    return {"success": False, "error": {"code": code, "message": error.message}}
-
-
 TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
-LATEST_EXP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second an ISO timestamp can name
-
-
-def now_iso() -> str:
-    return iso_timestamp(datetime.now(UTC))
-
-
-def expires_iso(expires_at: int | None) -> str | None:
-    if expires_at is None:
-        return None
-    return iso_timestamp(datetime.fromtimestamp(max(0, min(expires_at, LATEST_EXP)), UTC))
 
 
 @dataclass
 class Client:
     identity: Identity
     sessions: set[str] = field(default_factory=set)
-
-
-def _payload(data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, dict):
-        raise Invalid("payload must be an object")
-    return data
-
-
-def _session_id(data: Mapping[str, Any]) -> str:
-    value = data.get("sessionId")
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise Invalid("sessionId must be a string of 1..64 characters")
-    return value
-
-
-def _last_seq(data: Mapping[str, Any]) -> int | None:
-    value = data.get("lastSeq")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
-        raise Invalid("lastSeq must be a non-negative integer")
-    return value
-
-
-def token_of(environ: Mapping[str, Any], auth: Any) -> str | None:
-    """`auth.token` first, then the `token` query parameter."""
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"].strip():
-        return str(auth["token"])
-    query = parse_qs(str(environ.get("QUERY_STRING", "")))
-    tokens = query.get("token")
-    return tokens[0] if tokens else None
 
 
 class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -161,6 +101,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         identity = verified.identity
         self._refuse_if_too_many(identity.user_id)  # before any work for this connection
         await self._users.remember(identity)
+        if not self._transport_open(sid):
+            # python-socketio would never send this socket's disconnect: take nothing for it.
+            raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
         self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
         self._clients[sid] = Client(identity)
         self._by_user.setdefault(identity.user_id, set()).add(sid)
@@ -168,6 +111,11 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
         log.info("Client connected: %s, User: %s", sid, identity.user_id)
+
+    def _transport_open(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        socket = self.server.eio.sockets.get(eio_sid)
+        return socket is not None and not socket.closed
 
     def _refuse_if_too_many(self, user_id: str) -> None:
         """MAX_SOCKETS_PER_USER, counted over this process's sockets."""
@@ -231,19 +179,14 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_refreshToken(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         """A valid token of the same user replaces the socket's token and re-arms its expiry;
         anything else is UNAUTHORIZED and changes nothing."""
-        token = data.get("token") if isinstance(data, dict) else None
-        if not isinstance(token, str):
-            self._metrics.tokens_refreshed.labels("refused").inc()
-            raise Unauthenticated("token must be a string")
         try:
-            verified = self._tokens.verify(token, self._secret)
+            verified = self._tokens.verify(refresh_token_of(data), self._secret)
+            if verified.identity.user_id != client.identity.user_id:
+                raise Unauthenticated("the token is for another user")
         except Unauthenticated:
             self._metrics.tokens_refreshed.labels("refused").inc()
             raise
         identity = verified.identity
-        if identity.user_id != client.identity.user_id:
-            self._metrics.tokens_refreshed.labels("refused").inc()
-            raise Unauthenticated("the token is for another user")
         if identity != client.identity:
             await self._users.remember(identity)  # a new name or email, as on first sight
             if self._clients.get(sid) is not client:
@@ -272,9 +215,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         if not self._joins.allow(sid):
             raise RateLimited("too many joinSession requests; slow down")
-        payload = _payload(data)
-        session_id = _session_id(payload)
-        last_seq = _last_seq(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
+        last_seq = last_seq_of(payload)
         identity = client.identity
         async with self._sequencer.locked(session_id) as lane:
             # Checked under the lane lock, which evictions wait for: a removal committed before
@@ -324,7 +267,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         return ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
-        session_id = _session_id(_payload(data))
+        session_id = session_id_of(payload_of(data))
         await self._leave(sid, client, session_id)
         return {"success": True, "sessionId": session_id}
 
@@ -348,8 +291,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- ephemeral signals --------------------------------------------------------------------
 
     async def on_typing(self, sid: str, client: Client, data: Any) -> dict[str, Any]:
-        payload = _payload(data)
-        session_id = _session_id(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
         is_typing = payload.get("isTyping")
         if not isinstance(is_typing, bool):
             raise Invalid("isTyping must be a boolean")
@@ -374,8 +317,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_markRead(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         if not self._small.allow(sid):
             raise RateLimited("too many markRead requests; slow down")
-        payload = _payload(data)
-        session_id = _session_id(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
         message_id = payload.get("messageId")
         if not isinstance(message_id, str) or not 1 <= len(message_id) <= 64:
             raise Invalid("messageId must be a string of 1..64 characters")
