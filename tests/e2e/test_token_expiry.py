@@ -20,11 +20,11 @@ from tests.e2e.test_metrics import sample
 from tests.support import make_session
 
 
-def _exp(jwt_token: str) -> int:
+def token_exp(jwt_token: str) -> int:
     return int(jwt.decode(jwt_token, options={"verify_signature": False})["exp"])
 
 
-def _iso(seconds: int) -> str:
+def iso_second(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -68,7 +68,7 @@ async def test_a_socket_is_told_its_token_expired_then_disconnected_and_cannot_r
 
     assert set(expired) == {"timestamp"}
     assert TIMESTAMP.match(expired["timestamp"])
-    assert expired["timestamp"] >= _iso(_exp(short)), "not before the token's exp"
+    assert expired["timestamp"] >= iso_second(token_exp(short)), "not before the token's exp"
     assert left["userId"] == "bo"
     assert again.connect_errors[0]["message"] == "Invalid or expired token"
     await again.disconnect()
@@ -85,16 +85,16 @@ async def test_a_refreshed_socket_outlives_its_old_token_and_expires_with_the_ne
     await bo.join_ok(scenario.session_id)
 
     ack = await bo.call("refreshToken", {"token": new})
-    await _past(_exp(old) + 1.5)
+    await _past(token_exp(old) + 1.5)
     await scenario.chat("ana", "are you still there?")
     [message] = await bo.wait_for("chat.message")
     still_connected = bo.connected
     expired = await _expired_and_dropped(bo)
 
-    assert ack == {"success": True, "expiresAt": _iso(_exp(new))}
+    assert ack == {"success": True, "expiresAt": iso_second(token_exp(new))}
     assert still_connected
     assert message["message"] == "are you still there?"
-    assert expired["timestamp"] >= _iso(_exp(new))
+    assert expired["timestamp"] >= iso_second(token_exp(new))
 
 
 async def test_a_refresh_accepts_a_bearer_prefix_and_a_token_without_exp_disarms_expiry(
@@ -106,7 +106,7 @@ async def test_a_refresh_accepts_a_bearer_prefix_and_a_token_without_exp_disarms
     await bo.join_ok(scenario.session_id)
 
     ack = await bo.call("refreshToken", {"token": "Bearer " + token("bo", ttl=None)})
-    await _past(_exp(old) + 1.5)
+    await _past(token_exp(old) + 1.5)
     await scenario.chat("ana", "hello")
     await bo.wait_for("chat.message")
 
@@ -137,4 +137,4 @@ async def test_a_refused_refresh_is_unauthorized_and_the_socket_still_expires_wi
 
     for payload, ack in zip(refusals, acks, strict=True):
         assert is_error(ack, "UNAUTHORIZED"), (payload, ack)
-    assert expired["timestamp"] >= _iso(_exp(current))
+    assert expired["timestamp"] >= iso_second(token_exp(current))
