@@ -68,8 +68,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         sequencer: Sequencer,
         metrics: Metrics,
         replay_limit: int,
-        replay_max_bytes: int = 1024 * 1024,
-        max_sockets_per_user: int = 20,
+        replay_max_bytes: int,
+        max_sockets_per_user: int,
         tokens: TokenCache | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
