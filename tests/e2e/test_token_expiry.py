@@ -56,7 +56,7 @@ async def test_a_socket_is_told_its_token_expired_then_disconnected_and_cannot_r
 ) -> None:
     scenario = await make_session(rest, ["ana", "bo"])
     ana = await peers.joined("ana", scenario.session_id)
-    short = token("bo", ttl=2)
+    short = token("bo", ttl=3)  # at least 2 s to connect and join, even on a busy machine
     bo = await _connect(peers, "bo", short, transports=[transport])
     await bo.join_ok(scenario.session_id)
 
@@ -80,7 +80,7 @@ async def test_a_refreshed_socket_outlives_its_old_token_and_expires_with_the_ne
     peers: Peers, rest: httpx.AsyncClient
 ) -> None:
     scenario = await make_session(rest, ["ana", "bo"])
-    old, new = token("bo", ttl=1), token("bo", ttl=4)
+    old, new = token("bo", ttl=3), token("bo", ttl=5)  # old: at least 2 s to refresh in
     bo = await _connect(peers, "bo", old)
     await bo.join_ok(scenario.session_id)
 
@@ -101,7 +101,7 @@ async def test_a_refresh_accepts_a_bearer_prefix_and_a_token_without_exp_disarms
     peers: Peers, rest: httpx.AsyncClient
 ) -> None:
     scenario = await make_session(rest, ["ana", "bo"])
-    old = token("bo", ttl=1)
+    old = token("bo", ttl=3)
     bo = await _connect(peers, "bo", old)
     await bo.join_ok(scenario.session_id)
 
