@@ -112,6 +112,8 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         sequencer=sequencer,
         metrics=metrics,
         replay_limit=settings.replay_limit,
+        replay_max_bytes=settings.replay_max_bytes,
+        max_sockets_per_user=settings.max_sockets_per_user,
         tokens=tokens,
     )
     sio.register_namespace(gateway)

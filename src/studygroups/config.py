@@ -38,6 +38,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; see the configuration table in README.md."""
@@ -68,6 +75,9 @@ class Settings:
     max_connections: int = 10_000
     rest_reads_per_second: float = 20.0
     rest_read_burst: int = 60
+    # -- sessions, tokens and recovery (sec-session) --
+    replay_max_bytes: int = 1024 * 1024  # a join ack's `missed` beyond this answers resync
+    max_sockets_per_user: int = 20  # per process; the next connection is refused
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -106,6 +116,9 @@ class Settings:
             max_connections=_int(env, "MAX_CONNECTIONS", 10_000),
             rest_reads_per_second=_float(env, "REST_READS_PER_SECOND", 20.0),
             rest_read_burst=_int(env, "REST_READ_BURST", 60),
+            # -- sessions, tokens and recovery (sec-session) --
+            replay_max_bytes=_positive(env, "REPLAY_MAX_BYTES", 1024 * 1024),
+            max_sockets_per_user=_positive(env, "MAX_SOCKETS_PER_USER", 20),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

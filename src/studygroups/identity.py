@@ -23,6 +23,14 @@ class Identity:
     name: str
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A verified token's identity and its `exp` (seconds since the epoch; None without one)."""
+
+    identity: Identity
+    expires_at: int | None
+
+
 def strip_bearer(token: str | None) -> str | None:
     """Accept `Bearer <jwt>` as well as the bare token; blank means none."""
     if token is None:
@@ -74,21 +82,26 @@ class TokenCache:
 
     def decode(self, token: str | None, secret: str) -> Identity:
         """What `decode_token(token, secret)` returns or raises."""
+        return self.verify(token, secret).identity
+
+    def verify(self, token: str | None, secret: str) -> Verified:
+        """The identity and expiry of a token valid now; raises Unauthenticated otherwise. An
+        expired token is never answered from the cache: the window is checked on every use."""
         if token is None:
-            return decode_token(token, secret)
+            return Verified(decode_token(token, secret), None)
         key = (token, secret)
         known = self._known.get(key)
         if known is not None:
             identity, (starts, expires) = known
             now = self._clock()
             if (starts is None or starts <= now) and (expires is None or now < expires):
-                return identity
+                return Verified(identity, expires)
             del self._known[key]
         identity, window = _decode(token, secret)
         if len(self._known) >= self._capacity:
             self._known.clear()
         self._known[key] = (identity, window)
-        return identity
+        return Verified(identity, window[1])
 
 
 def mint_token(secret: str, sub: str, name: str, email: str, ttl_seconds: int | None) -> str:

@@ -82,6 +82,28 @@ class Metrics:
             "REST reads refused with 429 by the per-user read rate",
             registry=self.registry,
         )
+        # -- sessions, tokens and recovery (sec-session) --
+        self.replays_over_budget = Counter(
+            "studygroups_replay_over_budget_total",
+            "joinSession acks that answered resync because missed exceeded REPLAY_MAX_BYTES",
+            registry=self.registry,
+        )
+        self.sockets_refused_per_user = Counter(
+            "studygroups_socket_refused_per_user_total",
+            "Connections refused because the user had MAX_SOCKETS_PER_USER sockets here",
+            registry=self.registry,
+        )
+        self.tokens_expired = Counter(
+            "studygroups_socket_token_expired_total",
+            "Sockets disconnected because their token expired",
+            registry=self.registry,
+        )
+        self.tokens_refreshed = Counter(
+            "studygroups_socket_token_refreshed_total",
+            "refreshToken requests, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,96 +9,49 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import socketio
 
-from studygroups.domain.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
-    closest,
-)
+from studygroups.domain.errors import DomainError, Forbidden, Invalid, RateLimited, Unauthenticated
 from studygroups.identity import Identity, TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.expiry import ExpiryTimers, expires_iso
+from studygroups.realtime.payloads import (
+    ack_error,
+    last_seq_of,
+    now_iso,
+    payload_of,
+    refresh_token_of,
+    session_id_of,
+    token_of,
+)
 from studygroups.realtime.publisher import (
     DURABLE,
     EVICT,
     NAMESPACE,
+    SIGNAL,
     Sequencer,
     decode,
     room_of,
 )
+from studygroups.realtime.server import local_emit
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
-from studygroups.storage.event_log import iso_timestamp
 
 log = logging.getLogger("studygroups.realtime")
 
-ACK_CODES: dict[type[DomainError], str] = {
-    Invalid: "BAD_REQUEST",
-    Unauthenticated: "UNAUTHORIZED",
-    Forbidden: "FORBIDDEN",
-    NotFound: "NOT_FOUND",
-    Conflict: "CONFLICT",
-    RateLimited: "RATE_LIMITED",
-}
-
-
-def ack_error(error: DomainError) -> dict[str, Any]:
-    code = closest(error, ACK_CODES, "BAD_REQUEST")
-    return {"success": False, "error": {"code": code, "message": error.message}}
-
-
-def now_iso() -> str:
-    return iso_timestamp(datetime.now(UTC))
+TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
 
 
 @dataclass
 class Client:
     identity: Identity
     sessions: set[str] = field(default_factory=set)
-
-
-def _payload(data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, dict):
-        raise Invalid("payload must be an object")
-    return data
-
-
-def _session_id(data: Mapping[str, Any]) -> str:
-    value = data.get("sessionId")
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise Invalid("sessionId must be a string of 1..64 characters")
-    return value
-
-
-def _last_seq(data: Mapping[str, Any]) -> int | None:
-    value = data.get("lastSeq")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
-        raise Invalid("lastSeq must be a non-negative integer")
-    return value
-
-
-def token_of(environ: Mapping[str, Any], auth: Any) -> str | None:
-    """`auth.token` first, then the `token` query parameter."""
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"].strip():
-        return str(auth["token"])
-    query = parse_qs(str(environ.get("QUERY_STRING", "")))
-    tokens = query.get("token")
-    return tokens[0] if tokens else None
 
 
 class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -115,6 +68,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         sequencer: Sequencer,
         metrics: Metrics,
         replay_limit: int,
+        replay_max_bytes: int,
+        max_sockets_per_user: int,
         tokens: TokenCache | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
@@ -127,6 +82,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sequencer = sequencer
         self._metrics = metrics
         self._replay_limit = replay_limit
+        self._replay_max_bytes = replay_max_bytes
+        self._max_sockets_per_user = max_sockets_per_user
+        self._expiry = ExpiryTimers(self._expire)
         self._clients: dict[str, Client] = {}
         self._by_user: dict[str, set[str]] = {}
         self._typing = RateLimiter(LIMITS["typing"])
@@ -137,17 +95,37 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
         try:
-            identity = self._tokens.decode(token_of(environ, auth), self._secret)
+            verified = self._tokens.verify(token_of(environ, auth), self._secret)
         except Unauthenticated as error:
             raise socketio.exceptions.ConnectionRefusedError(error.message) from None
+        identity = verified.identity
+        self._refuse_if_too_many(identity.user_id)  # before any work for this connection
         await self._users.remember(identity)
+        if not self._transport_open(sid):
+            # python-socketio would never send this socket's disconnect: take nothing for it.
+            raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
+        self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
         self._clients[sid] = Client(identity)
         self._by_user.setdefault(identity.user_id, set()).add(sid)
+        self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
         log.info("Client connected: %s, User: %s", sid, identity.user_id)
 
+    def _transport_open(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        socket = self.server.eio.sockets.get(eio_sid)
+        return socket is not None and not socket.closed
+
+    def _refuse_if_too_many(self, user_id: str) -> None:
+        """MAX_SOCKETS_PER_USER, counted over this process's sockets."""
+        if len(self._by_user.get(user_id, ())) >= self._max_sockets_per_user:
+            self._metrics.sockets_refused_per_user.inc()
+            log.info("Refused a connection of user %s: too many sockets", user_id)
+            raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_SOCKETS)
+
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._expiry.disarm(sid)
         client = self._clients.pop(sid, None)
         if client is None:
             return
@@ -170,7 +148,13 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         handler = getattr(self, f"on_{event}", None)
-        if handler is None or event not in ("joinSession", "leaveSession", "typing", "markRead"):
+        if handler is None or event not in (
+            "joinSession",
+            "leaveSession",
+            "typing",
+            "markRead",
+            "refreshToken",
+        ):
             return {
                 "success": False,
                 "error": {"code": "BAD_REQUEST", "message": f"unknown event {event!r}"},
@@ -190,14 +174,50 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 "error": {"code": "INTERNAL", "message": "the server failed; retry"},
             }
 
+    # -- tokens on live sockets (API.md §7, docs/realtime.md) ----------------------------------
+
+    async def on_refreshToken(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
+        """A valid token of the same user replaces the socket's token and re-arms its expiry;
+        anything else is UNAUTHORIZED and changes nothing."""
+        try:
+            verified = self._tokens.verify(refresh_token_of(data), self._secret)
+            if verified.identity.user_id != client.identity.user_id:
+                raise Unauthenticated("the token is for another user")
+        except Unauthenticated:
+            self._metrics.tokens_refreshed.labels("refused").inc()
+            raise
+        identity = verified.identity
+        if identity != client.identity:
+            await self._users.remember(identity)  # a new name or email, as on first sight
+            if self._clients.get(sid) is not client:
+                raise Unauthenticated("disconnected while refreshing")
+            client.identity = identity
+        self._expiry.arm(sid, verified.expires_at)
+        self._metrics.tokens_refreshed.labels("accepted").inc()
+        log.info("Token refreshed: %s, User: %s", sid, identity.user_id)
+        return {"success": True, "expiresAt": expires_iso(verified.expires_at)}
+
+    async def _expire(self, sid: str) -> None:
+        """The socket's token expired: say so to the socket, then disconnect it."""
+        client = self._clients.get(sid)
+        if client is None:
+            return
+        self._metrics.tokens_expired.inc()
+        log.info("Token expired: %s, User: %s", sid, client.identity.user_id)
+        try:
+            await local_emit(self.server, "auth.expired", {"timestamp": now_iso()}, sid, None)
+            await self.disconnect(sid)
+        except Exception:
+            log.exception("could not disconnect %s after its token expired", sid)
+
     # -- rooms --------------------------------------------------------------------------------
 
     async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         if not self._joins.allow(sid):
             raise RateLimited("too many joinSession requests; slow down")
-        payload = _payload(data)
-        session_id = _session_id(payload)
-        last_seq = _last_seq(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
+        last_seq = last_seq_of(payload)
         identity = client.identity
         async with self._sequencer.locked(session_id) as lane:
             # Checked under the lane lock, which evictions wait for: a removal committed before
@@ -214,12 +234,18 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 self._sequencer.joined(session_id)
             ack: dict[str, Any] = {"success": True, "sessionId": session_id, "seq": head}
             if last_seq is not None:
-                if last_seq > head or head - last_seq > self._replay_limit:
+                replay = await self._feed.replay(
+                    session_id,
+                    last_seq,
+                    head,
+                    max_events=self._replay_limit,
+                    max_bytes=self._replay_max_bytes,
+                )
+                if replay.resync is not None:
                     ack["resync"] = True
-                    ack["missed"] = []
-                else:
-                    missed = await self._feed.between(session_id, last_seq, head)
-                    ack["missed"] = [e.as_json() for e in missed]
+                    if replay.resync == "bytes":
+                        self._metrics.replays_over_budget.inc()
+                ack["missed"] = [e.as_json() for e in replay.events]
             # Still under the lock, and nothing awaits between releasing it and the ack being
             # queued: no live event after `head` can reach this socket before its ack.
             user_id, name = identity.user_id, identity.name
@@ -230,7 +256,10 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 first = False
             if first:
                 await self._signal(
-                    "userJoined", session_id, user_id, {"userId": user_id, "userName": name}
+                    "userJoined",
+                    session_id,
+                    user_id,
+                    {"sessionId": session_id, "userId": user_id, "userName": name},
                 )
             ack["presence"] = await self._presence.present(session_id)
         self._metrics.rooms.set(self._sequencer.rooms)
@@ -238,7 +267,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         return ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
-        session_id = _session_id(_payload(data))
+        session_id = session_id_of(payload_of(data))
         await self._leave(sid, client, session_id)
         return {"success": True, "sessionId": session_id}
 
@@ -256,14 +285,14 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
                 "userLeft",
                 session_id,
                 identity.user_id,
-                {"userId": identity.user_id, "userName": identity.name},
+                {"sessionId": session_id, "userId": identity.user_id, "userName": identity.name},
             )
 
     # -- ephemeral signals --------------------------------------------------------------------
 
     async def on_typing(self, sid: str, client: Client, data: Any) -> dict[str, Any]:
-        payload = _payload(data)
-        session_id = _session_id(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
         is_typing = payload.get("isTyping")
         if not isinstance(is_typing, bool):
             raise Invalid("isTyping must be a boolean")
@@ -288,8 +317,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_markRead(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         if not self._small.allow(sid):
             raise RateLimited("too many markRead requests; slow down")
-        payload = _payload(data)
-        session_id = _session_id(payload)
+        payload = payload_of(data)
+        session_id = session_id_of(payload)
         message_id = payload.get("messageId")
         if not isinstance(message_id, str) or not 1 <= len(message_id) <= 64:
             raise Invalid("messageId must be a string of 1..64 characters")
@@ -312,16 +341,26 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
         """A user whose process died without saying goodbye: tell the room they left."""
         await self._signal(
-            "userLeft", session_id, user_id, {"userId": user_id, "userName": user_name}
+            "userLeft",
+            session_id,
+            user_id,
+            {"sessionId": session_id, "userId": user_id, "userName": user_name},
         )
 
     async def _signal(
         self, event: str, session_id: str, user_id: str, data: dict[str, Any]
     ) -> None:
-        """An ephemeral event to the others in the room: not logged, no seq."""
+        """An ephemeral event to the others in the room: not logged, no seq. It travels as an
+        internal message to every process (this one included), and each skips its own sockets
+        of the acting user: a room emit's skip list could only name this process's sockets."""
         data["timestamp"] = now_iso()
-        skip = list(self._by_user.get(user_id, ()))
-        await self.emit(event, data, room=room_of(session_id), skip_sid=skip)
+        message = {"event": event, "sessionId": session_id, "userId": user_id, "data": data}
+        await self.emit(SIGNAL, message, room=room_of(session_id))
+
+    async def _deliver_signal(self, message: Mapping[str, Any]) -> None:
+        skip = list(self._by_user.get(str(message["userId"]), ()))
+        room = room_of(str(message["sessionId"]))
+        await local_emit(self.server, str(message["event"]), message["data"], room, skip)
 
     # -- internal messages from the manager ---------------------------------------------------
 
@@ -333,6 +372,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         elif event == EVICT:
             await self.evict(str(data["userId"]), [str(s) for s in data["sessionIds"]])
+        elif event == SIGNAL:
+            await self._deliver_signal(data)
 
     async def evict(self, user_id: str, session_ids: list[str]) -> None:
         """Membership was revoked: this process's sockets of the user leave those rooms now."""

@@ -34,7 +34,8 @@ log = logging.getLogger("studygroups.realtime")
 NAMESPACE = "/study-groups"
 DURABLE = "__studygroups.durable"
 EVICT = "__studygroups.evict"
-INTERNAL_EVENTS = frozenset({DURABLE, EVICT})
+SIGNAL = "__studygroups.signal"  # an ephemeral event, delivered by each process (namespace.py)
+INTERNAL_EVENTS = frozenset({DURABLE, EVICT, SIGNAL})
 
 # emit(event, data, room, skip_sids) to this process's sockets only
 LocalEmit = Callable[[str, Any, str, list[str] | None], Awaitable[None]]

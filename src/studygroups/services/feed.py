@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+
 from studygroups.domain.errors import Invalid
 from studygroups.identity import Identity
 from studygroups.services.access import load_session
@@ -10,6 +16,25 @@ from studygroups.storage import event_log
 from studygroups.storage.event_log import StoredEvent
 
 SEQ_MAX = 2**53
+REPLAY_CHUNK = 200  # events read per query while a replay is measured against its byte budget
+
+
+def encoded_size(event: StoredEvent) -> int:
+    """Bytes of the event as a `missed` item in a JSON ack (as the Socket.IO encoder writes it)."""
+    item = event.as_json()
+    try:
+        return len(orjson.dumps(item))
+    except TypeError:  # what orjson refuses (integers beyond 64 bits) the encoder writes as json
+        return len(json.dumps(item, separators=(",", ":")).encode())
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a join ack replays: `events`, or `resync` saying why the client must read the feed
+    instead (`ahead`: lastSeq beyond the log; `count`: too many events; `bytes`: too large)."""
+
+    events: list[StoredEvent]
+    resync: Literal["ahead", "count", "bytes"] | None = None
 
 
 class EventFeed:
@@ -28,6 +53,34 @@ class EventFeed:
             return await event_log.read_after(
                 uow.db, session_id, after_seq, limit=max(up_to - after_seq, 0), up_to=up_to
             )
+
+    async def replay(
+        self, session_id: str, after_seq: int, up_to: int, *, max_events: int, max_bytes: int
+    ) -> Replay:
+        """Events with after_seq < seq ≤ up_to for a join ack, unless there are more than
+        `max_events` of them or they weigh more than `max_bytes` as JSON: an ack a client cannot
+        receive (a socket's write buffer is bounded) would be cut, and so would every retry."""
+        if after_seq > up_to:
+            return Replay([], "ahead")
+        if up_to - after_seq > max_events:
+            return Replay([], "count")
+        events: list[StoredEvent] = []
+        size = 0
+        async with self._units(writing=False) as uow:
+            cursor = after_seq
+            while cursor < up_to:
+                chunk = await event_log.read_after(
+                    uow.db, session_id, cursor, limit=min(REPLAY_CHUNK, up_to - cursor), up_to=up_to
+                )
+                if not chunk:
+                    break
+                for event in chunk:
+                    size += encoded_size(event)
+                    if size > max_bytes:
+                        return Replay([], "bytes")
+                events.extend(chunk)
+                cursor = chunk[-1].seq
+        return Replay(events)
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
         """Only an ACTIVE member of the session's group may join its room; the session's head."""

@@ -1,0 +1,92 @@
+"""Ephemeral signals across two server processes (PostgreSQL + Redis): "to the others only"
+holds on every process, and presence signals name their session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.conftest import require_service
+from tests.e2e.cluster import ServerProcess, connect, eventually, start_server
+from tests.support import Scenario, make_session
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    require_service("Redis", 6379)
+    url = "redis://127.0.0.1:6379/11"
+    redis.Redis.from_url(url).flushdb()
+    a = start_server(postgres_url, url, tmp_path)
+    b = start_server(postgres_url, url, tmp_path)
+    yield a, b
+    a.stop()
+    b.stop()
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+async def scenario(two_servers: tuple[ServerProcess, ServerProcess]) -> AsyncIterator[Scenario]:
+    async with httpx.AsyncClient(base_url=two_servers[0].url, timeout=10) as client:
+        yield await make_session(client, ["ana", "bo", "cy"])
+
+
+async def test_a_users_typing_and_read_receipts_skip_their_own_tabs_on_the_other_process(
+    two_servers: tuple[ServerProcess, ServerProcess], scenario: Scenario
+) -> None:
+    a, b = two_servers
+    ana_on_a = await connect(a.url, "ana")
+    ana_on_b = await connect(b.url, "ana")
+    bo_on_b = await connect(b.url, "bo")
+    for peer in (ana_on_a, ana_on_b, bo_on_b):
+        await peer.join_ok(scenario.session_id)
+    message = (await scenario.chat("cy", "read me")).json()
+
+    typed = await ana_on_a.call("typing", {"sessionId": scenario.session_id, "isTyping": True})
+    read = await ana_on_a.call(
+        "markRead", {"sessionId": scenario.session_id, "messageId": message["id"]}
+    )
+    [typing] = await bo_on_b.wait_for("chat.typing")
+    [receipt] = await bo_on_b.wait_for("chat.read")
+    # Process B delivered both to its sockets of the room at once: what ana's tab there was
+    # sent has arrived once its own round trip is back.
+    await ana_on_b.settle()
+    await ana_on_a.settle()
+
+    assert typed == {"success": True}
+    assert read["success"] is True
+    assert (typing["userId"], typing["sessionId"], typing["isTyping"]) == (
+        "ana",
+        scenario.session_id,
+        True,
+    )
+    assert (receipt["userId"], receipt["messageId"]) == ("ana", message["id"])
+    assert ana_on_b.of("chat.typing") == [] and ana_on_b.of("chat.read") == []
+    assert ana_on_a.of("chat.typing") == [] and ana_on_a.of("chat.read") == []
+    for peer in (ana_on_a, ana_on_b, bo_on_b):
+        await peer.disconnect()
+
+
+async def test_the_user_left_announced_for_a_killed_process_names_the_session(
+    two_servers: tuple[ServerProcess, ServerProcess], scenario: Scenario
+) -> None:
+    a, b = two_servers
+    ana = await connect(a.url, "ana")
+    bo = await connect(b.url, "bo")
+    await ana.join_ok(scenario.session_id)
+    await bo.join_ok(scenario.session_id)
+    [joined] = await ana.wait_for("userJoined")
+
+    b.kill()
+    await eventually(lambda: len(ana.of("userLeft")) == 1, timeout=15)
+
+    [left] = ana.of("userLeft")
+    assert (joined["userId"], joined["sessionId"]) == ("bo", scenario.session_id)
+    assert (left["userId"], left["sessionId"]) == ("bo", scenario.session_id)
+    await ana.disconnect()
+    await bo.disconnect()
