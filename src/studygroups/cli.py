@@ -44,13 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--ttl", default="8h", help="lifetime, e.g. 15m, 8h, 7d (default 8h)")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # ConfigError and every refused setting: one line, no traceback
+        parser.exit(2, f"studygroups: {error}\n")
     _configure_logging(settings.log_level)
     if args.command == "token":
         try:
             ttl = parse_ttl(args.ttl)
         except ValueError as error:
             parser.error(str(error))
+        # Said on stderr so `$(studygroups token …)` still captures only the token.
+        print(f"studygroups token: signed with {_secret_name(settings)}", file=sys.stderr)
         print(mint_token(settings.jwt_secret, args.sub, args.name, args.email, ttl))
         return 0
     if args.command == "migrate":
@@ -58,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("studygroups").info("Database is at the latest schema")
         return 0
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
+
+
+def _secret_name(settings: Settings) -> str:
+    if settings.jwt_secret_source == "JWT_SECRET":
+        return "JWT_SECRET from the environment"
+    return f"the secret in {settings.jwt_secret_source} (no JWT_SECRET set; DATA_DIR decides)"
 
 
 def server_options(service: Service) -> dict[str, Any]:

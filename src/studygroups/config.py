@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +14,13 @@ log = logging.getLogger("studygroups.config")
 
 SECRET_FILE = ".studygroups-jwt-secret"
 DEFAULT_FRONTEND_URL = "http://localhost:3000"
+# RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output, 256 bits.
+SECRET_MIN_BYTES = 32
+NEW_SECRET_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+class ConfigError(ValueError):
+    """A setting the service refuses to start with; the message says how to fix it."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -22,7 +30,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -32,16 +40,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if not value > 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
     return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+        raise ConfigError(f"{name} must be at least 1, got {value}")
     return value
 
 
@@ -78,12 +86,15 @@ class Settings:
     # -- sessions, tokens and recovery (sec-session) --
     replay_max_bytes: int = 1024 * 1024  # a join ack's `missed` beyond this answers resync
     max_sockets_per_user: int = 20  # per process; the next connection is refused
+    # -- secrets and files (issue 9): where jwt_secret came from, said by `token` and errors
+    jwt_secret_source: str = "JWT_SECRET"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read the environment; with no JWT_SECRET, use (or create) the data directory's secret."""
+        """Read the environment; with no JWT_SECRET, use (or create) the data directory's secret.
+        `serve`, `migrate` and `token` all find the secret here, so they cannot disagree."""
         env = os.environ if env is None else env
-        data_dir = Path(env.get("DATA_DIR") or Path.cwd())
+        data_dir = Path(env.get("DATA_DIR") or Path.cwd()).absolute()
         database_url = (
             env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'studygroups.db'}"
         )
@@ -123,7 +134,12 @@ class Settings:
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]
         if not settings.jwt_secret:
-            settings = replace(settings, jwt_secret=local_secret(settings.data_dir))
+            settings = replace(
+                settings,
+                jwt_secret=local_secret(settings.data_dir),
+                jwt_secret_source=str(settings.data_dir / SECRET_FILE),
+            )
+        check_secret_length(settings.jwt_secret, settings.jwt_secret_source)
         return settings
 
     @property
@@ -131,14 +147,61 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def check_secret_length(secret: str, source: str) -> None:
+    """Refuse an HS256 secret shorter than RFC 7518 allows: short ones can be brute-forced."""
+    size = len(secret.encode())
+    if size < SECRET_MIN_BYTES:
+        raise ConfigError(
+            f"the JWT secret from {source} is {size} bytes; HS256 needs at least "
+            f"{SECRET_MIN_BYTES} (RFC 7518 section 3.2): set a longer one, e.g. `{NEW_SECRET_HINT}`"
+        )
+
+
 def local_secret(data_dir: Path) -> str:
-    """The data directory's JWT secret, created once (random, 0600) so `token` and `serve` agree."""
+    """The data directory's JWT secret, created once (random, 0600) so `token` and `serve` agree.
+
+    An existing file is used only if it is a regular file of this user that nobody else may read
+    or write: a secret others can read lets them mint tokens, one they can plant decides them.
+    """
     path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text().strip()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO cannot stall us
+    except FileNotFoundError:
+        return _create_secret(data_dir, path)
+    except OSError as error:  # a symbolic link (ELOOP), a directory, no permission
+        raise ConfigError(
+            f"cannot use the JWT secret file {path}: {error.strerror}; it must be a regular file "
+            f"of this user with mode 0600 (or set JWT_SECRET)"
+        ) from None
+    with os.fdopen(fd) as handle:
+        _check_private(path, os.fstat(handle.fileno()))
+        return handle.read().strip()
+
+
+def _check_private(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"the JWT secret file {path} is not a regular file; remove it")
+    if info.st_uid != os.geteuid():
+        raise ConfigError(
+            f"the JWT secret file {path} belongs to uid {info.st_uid}, not to this user "
+            f"(uid {os.geteuid()}): someone else chose it. Remove it (a new one is generated) "
+            "or set JWT_SECRET"
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"the JWT secret file {path} has mode {mode:04o}: group or others may read or write "
+            f"it. Run `chmod 600 {path}`, and replace the secret if others may have read it"
+        )
+
+
+def _create_secret(data_dir: Path, path: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:  # another process created it meanwhile: use theirs
+        return local_secret(data_dir)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")
     log.warning(

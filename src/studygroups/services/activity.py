@@ -65,7 +65,7 @@ async def submit_activity(
     result: views.Json = {"activity": views.activity(entry, round_index, hide_choice=False)}
     if kind is ActivityType.GROUP_EXPLANATION_SUBMIT:
         card = await _save_card(uow, actor, session_id, row.id, stored)
-        await uow.record(
+        [event] = await uow.record(
             session_id,
             SharedCardCreated(
                 session_id, round_id=row.id, round_index=round_index, card_id=card.id
@@ -73,20 +73,21 @@ async def submit_activity(
         )
         result["shared_card"] = views.shared_card(card, round_index)
     elif kind is ActivityType.PI_VOTE_SUBMIT:
-        await uow.record(
+        [event] = await uow.record(
             session_id,
             VoteSubmitted(
                 session_id, round_id=row.id, round_index=round_index, user_id=actor.user_id
             ),
         )
     else:
-        await uow.record(
+        [event] = await uow.record(
             session_id,
             RevoteSubmitted(
                 session_id, round_id=row.id, round_index=round_index, user_id=actor.user_id
             ),
         )
     await uow.db.flush()
+    result["seq"] = event.seq  # the client matches its write to the event it will hear
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from studygroups.domain import chat as rules
 from studygroups.domain import sessions as session_rules
@@ -65,7 +66,8 @@ async def post_message(
         user_id=actor.user_id,
         message=text,
         seq=stored.seq,
-        created_at=uow.now(),
+        # The event's own timestamp, so the REST `created_at` equals the socket's `timestamp`.
+        created_at=datetime.fromisoformat(stored.created_at),
     )
     await chat_rows.add_message(uow.db, row)
     role = access.session_role

@@ -174,8 +174,8 @@ async def start_session(uow: UnitOfWork, actor: Identity, session_id: str) -> vi
         raise Conflict(f"the session is {access.status}; only CREATED can start")
     session = access.session
     session.status, session.started_at = SessionStatus.RUNNING, uow.now()
-    await uow.record(session.id, SessionStarted(session.id, started_by=actor.user_id))
-    return await session_detail(uow, session, viewer_facilitates=True)
+    [event] = await uow.record(session.id, SessionStarted(session.id, started_by=actor.user_id))
+    return {**await session_detail(uow, session, viewer_facilitates=True), "seq": event.seq}
 
 
 async def set_session_status(
@@ -189,10 +189,10 @@ async def set_session_status(
     session.status = target
     if target is SessionStatus.FINISHED:
         session.finished_at = uow.now()
-        await uow.record(session.id, SessionEnded(session.id))
+        [event] = await uow.record(session.id, SessionEnded(session.id))
     else:
-        await uow.record(session.id, SessionStatusChanged(session.id, status=str(target)))
-    return await session_detail(uow, session, viewer_facilitates=True)
+        [event] = await uow.record(session.id, SessionStatusChanged(session.id, status=str(target)))
+    return {**await session_detail(uow, session, viewer_facilitates=True), "seq": event.seq}
 
 
 async def load_round(uow: UnitOfWork, session: GroupSession, round_index: int) -> Round:
@@ -221,7 +221,7 @@ async def update_prompt(
     row.prompt_text, row.options = text, cleaned_options
     if highlights is not None:
         row.linked_highlight_ids = highlights
-    await uow.record(
+    [event] = await uow.record(
         session_id,
         PromptUpdated(
             session_id,
@@ -231,7 +231,7 @@ async def update_prompt(
             options=cleaned_options,
         ),
     )
-    return views.round_(row)
+    return {**views.round_(row), "seq": event.seq}
 
 
 def acted(activity: Sequence[Activity], kind: ActivityType) -> set[str]:
@@ -270,7 +270,7 @@ async def advance_round(
         force=force,
     )
     row.status, row.status_changed_at = target, uow.now()
-    await uow.record(
+    [event] = await uow.record(
         session_id,
         RoundAdvanced(
             session_id,
@@ -280,7 +280,12 @@ async def advance_round(
             previous_status=current,
         ),
     )
-    return {**views.round_(row), "session_id": session_id, "previous_status": current}
+    return {
+        **views.round_(row),
+        "session_id": session_id,
+        "previous_status": current,
+        "seq": event.seq,
+    }
 
 
 async def read_feed(

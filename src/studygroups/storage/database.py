@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -19,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from studygroups.storage.sqlite_driver import use_loop_statements
+
+log = logging.getLogger("studygroups.storage")
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -45,6 +51,8 @@ class Database:
                 "pool_timeout": pool_timeout,
                 "pool_pre_ping": True,
             }
+        if self.is_sqlite:
+            create_sqlite_file_privately(url)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             use_loop_statements(self.engine)
@@ -74,6 +82,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def create_sqlite_file_privately(url: str) -> None:
+    """Create the database file of an SQLite `url` with mode 0600 before SQLite opens it.
+
+    It holds emails and chat; SQLite itself would create it 0644 under the usual umask. SQLite
+    gives the -wal and -shm files it creates beside it the database file's mode, so they are
+    private too. An existing file keeps its mode; one others may read is reported at start.
+    """
+    parsed = make_url(url)
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+        return
+    if name.startswith("file:") or parsed.query.get("uri"):
+        return  # a URI filename: SQLite's own options decide
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning(
+                "database file %s has mode %04o: others may read its emails and chat; "
+                "run `chmod 600 %s` (its -wal and -shm files follow on the next start)",
+                path,
+                mode,
+                path,
+            )
+    except OSError:
+        return  # a missing directory and the like: SQLite reports it when it opens the file
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from studygroups.storage.database import create_sqlite_file_privately
+
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 # pg_advisory_lock key that serialises migrations across processes: b"STUDYGRP" as a bigint.
@@ -64,6 +66,7 @@ def _run_in_thread(url: str, alembic_command: _Command, revision: str) -> None:
 
 
 async def _run(url: str, alembic_command: _Command, revision: str) -> None:
+    create_sqlite_file_privately(url)  # `migrate` usually creates the file: make it 0600
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:

@@ -7,6 +7,7 @@
 //   SG_TRANSPORTS  comma-separated engine.io transports, e.g. "polling" or "websocket"
 //   SG_SESSION     session to join on every `connect` (the reconnect pattern of docs/realtime.md)
 //   SG_TIMEOUT_MS  the script gives up (exit 2) after this long; default 20000
+//   SG_ORIGIN      the Origin header a browser on that origin would send (default: none)
 //
 // Output: one JSON object per line on stdout ({type: ...}). Input: one JSON command per line on
 // stdin: {"cmd": "disconnect" | "connect" | "drop" | "report" | "emit" | "exit", ...}.
@@ -38,6 +39,7 @@ const timeoutMs = Number(env.SG_TIMEOUT_MS ?? 20000);
 const out = (message) => process.stdout.write(JSON.stringify(message) + "\n");
 
 const options = { transports, reconnectionDelay: 50, reconnectionDelayMax: 200 };
+if (env.SG_ORIGIN) options.extraHeaders = { origin: env.SG_ORIGIN };
 let target = `${url}/study-groups`;
 if (token !== undefined && via === "auth") options.auth = { token };
 if (token !== undefined && via === "query") target += `?token=${encodeURIComponent(token)}`;
@@ -72,7 +74,7 @@ socket.on("connect", async () => {
 });
 
 socket.on("connect_error", (error) => {
-  out({ type: "connect_error", message: error.message });
+  out({ type: "connect_error", message: error.message, errorType: error.type ?? null });
 });
 
 socket.on("disconnect", (reason) => out({ type: "disconnected", reason }));
