@@ -43,6 +43,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     presence_ttl_seconds: int = 30
     replay_limit: int = 1000
+    # -- group administration (issue 15): the group's content playlist
+    max_group_contents: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,6 +71,8 @@ class Settings:
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
+            # -- group administration (issue 15): the group's content playlist
+            max_group_contents=_int(env, "MAX_GROUP_CONTENTS", 500),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,539 @@
+"""Group administration over REST (API.md §3 "Groups"): renaming a group, changing a member's
+role, and the group's content playlist, on SQLite and PostgreSQL.
+
+Every group here has the same cast: ana (ACTIVE OWNER), mo (ACTIVE MOD), mem (ACTIVE MEMBER),
+inv (INVITED as OWNER), rem (a MOD who was REMOVED) and out (never a member). A refused request
+must leave the group exactly as it was, which the owner's view of it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from studygroups.api.schemas import ContentAnswer, GroupDetailAnswer, MembershipAnswer
+from studygroups.app import build
+from tests.conftest import auth, make_settings
+
+NOT_ALLOWED = ["mem", "inv", "rem", "out"]  # for what an OWNER or MOD may do
+NOT_OWNERS = ["mo", *NOT_ALLOWED]  # for what only an OWNER may do
+
+
+@dataclass
+class Cast:
+    http: httpx.AsyncClient
+    group_id: str
+
+    async def call(
+        self, method: str, path: str, user: str, body: Any = None, **headers: str
+    ) -> httpx.Response:
+        return await self.http.request(
+            method, f"/groups/{self.group_id}{path}", json=body, headers={**auth(user), **headers}
+        )
+
+    async def view(self, user: str = "ana") -> dict[str, Any]:
+        response = await self.call("GET", "", user)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def role_of(self, user: str) -> tuple[str, str]:
+        member = next(m for m in (await self.view())["members"] if m["user_id"] == user)
+        return member["role"], member["status"]
+
+    async def add(self, content_id: str, user: str = "ana") -> httpx.Response:
+        return await self.call("POST", "/contents", user, {"content_id": content_id})
+
+
+async def _expect(response: httpx.Response, status: int) -> httpx.Response:
+    assert response.status_code == status, response.text
+    return response
+
+
+async def make_cast(http: httpx.AsyncClient, contents: tuple[str, ...] = ("c1",)) -> Cast:
+    created = await _expect(
+        await http.post(
+            "/groups", json={"name": "Physics", "scope_type": "course"}, headers=auth("ana")
+        ),
+        201,
+    )
+    cast = Cast(http, created.json()["id"])
+    for user, role in [("mo", "MOD"), ("mem", "MEMBER"), ("rem", "MOD"), ("inv", "OWNER")]:
+        await _expect(
+            await cast.call("POST", "/members/invite", "ana", {"user_id": user, "role": role}), 201
+        )
+    for user in ("mo", "mem", "rem"):
+        await _expect(await cast.call("POST", "/members/accept", user), 200)
+    await _expect(await cast.call("DELETE", "/members/rem", "ana"), 200)
+    for user in ("inv", "out"):  # every user's record is learned before the test acts
+        await _expect(await http.get("/groups", headers=auth(user)), 200)
+    for content_id in contents:
+        await _expect(await cast.add(content_id), 201)
+    return cast
+
+
+# --- GET /groups/:groupId carries the playlist -----------------------------------------------
+
+
+async def test_a_group_shows_its_playlist_in_order_to_every_active_member(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http, contents=("intro", "forces", "energy"))
+
+    for viewer in ("ana", "mo", "mem"):
+        group = await cast.view(viewer)
+        assert [(c["content_id"], c["position"]) for c in group["contents"]] == [
+            ("intro", 1),
+            ("forces", 2),
+            ("energy", 3),
+        ]
+    assert {c["added_by"] for c in group["contents"]} == {"ana"}
+    assert set(group) == set(GroupDetailAnswer.model_fields)
+    GroupDetailAnswer.model_validate(group)
+
+
+async def test_a_new_group_has_an_empty_playlist(http: httpx.AsyncClient) -> None:
+    response = await http.post("/groups", json={"name": "Empty"}, headers=auth("ana"))
+
+    assert response.status_code == 201
+    assert response.json()["contents"] == []
+
+
+# --- PATCH /groups/:groupId ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("editor", ["ana", "mo"])
+async def test_an_owner_or_mod_renames_a_group_and_changes_or_clears_its_scope(
+    http: httpx.AsyncClient, editor: str
+) -> None:
+    cast = await make_cast(http)
+
+    renamed = await cast.call(
+        "PATCH", "", editor, {"name": "  Physics II ", "scope_type": None, "scope_id": "ph-2"}
+    )
+
+    assert renamed.status_code == 200, renamed.text
+    body = renamed.json()
+    assert (body["name"], body["scope_type"], body["scope_id"]) == ("Physics II", None, "ph-2")
+    assert body == await cast.view()
+
+
+async def test_a_group_patch_changes_only_the_fields_it_sends(http: httpx.AsyncClient) -> None:
+    cast = await make_cast(http)
+
+    await _expect(await cast.call("PATCH", "", "ana", {"scope_id": "ph-1"}), 200)
+
+    group = await cast.view()
+    assert (group["name"], group["scope_type"], group["scope_id"]) == ("Physics", "course", "ph-1")
+
+
+async def test_an_empty_group_patch_changes_nothing_and_answers_the_group(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "", "ana", {})
+
+    assert (response.status_code, response.json()) == (200, before)
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": ""},
+        {"name": "   "},
+        {"name": None},
+        {"name": "n" * 201},
+        {"name": 7},
+        {"scope_type": "t" * 65},
+        {"scope_id": "i" * 201},
+        ["name"],
+        None,
+    ],
+)
+async def test_an_invalid_group_patch_is_refused_and_changes_nothing(
+    http: httpx.AsyncClient, body: Any
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "", "ana", body)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["statusCode"] == 400
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize("user", NOT_ALLOWED)
+async def test_only_an_active_owner_or_mod_may_patch_a_group(
+    http: httpx.AsyncClient, user: str
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "", user, {"name": "Taken over"})
+
+    assert response.status_code == 403, response.text
+    assert await cast.view() == before
+
+
+async def test_patching_an_unknown_group_is_not_found(http: httpx.AsyncClient) -> None:
+    response = await http.patch("/groups/nope", json={"name": "X"}, headers=auth("ana"))
+
+    assert response.status_code == 404
+
+
+# --- PATCH /groups/:groupId/members/:userId --------------------------------------------------
+
+
+async def test_an_owner_promotes_a_member_to_mod_who_may_then_manage_the_playlist(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    assert (await cast.add("c2", user="mem")).status_code == 403
+
+    promoted = await cast.call("PATCH", "/members/mem", "ana", {"role": "MOD"})
+
+    assert promoted.status_code == 200, promoted.text
+    answer = promoted.json()
+    assert (answer["user_id"], answer["role"], answer["status"]) == ("mem", "MOD", "ACTIVE")
+    assert answer["group_id"] == cast.group_id
+    assert set(answer) == set(MembershipAnswer.model_fields)
+    assert await cast.role_of("mem") == ("MOD", "ACTIVE")
+    assert (await cast.add("c2", user="mem")).status_code == 201
+
+
+async def test_an_owner_makes_another_owner_who_may_then_demote_the_first(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+
+    await _expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
+    demoted = await cast.call("PATCH", "/members/ana", "mo", {"role": "MEMBER"})
+
+    assert demoted.status_code == 200, demoted.text
+    assert await cast.role_of("ana") == ("MEMBER", "ACTIVE")
+    assert await cast.role_of("mo") == ("OWNER", "ACTIVE")
+
+
+async def test_an_owner_may_step_down_while_another_active_owner_remains(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    await _expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
+
+    stepped_down = await cast.call("PATCH", "/members/ana", "ana", {"role": "MOD"})
+
+    assert stepped_down.status_code == 200, stepped_down.text
+    assert await cast.role_of("ana") == ("MOD", "ACTIVE")
+
+
+@pytest.mark.parametrize("role", ["MOD", "MEMBER"])
+async def test_the_last_active_owner_cannot_be_demoted(http: httpx.AsyncClient, role: str) -> None:
+    # inv was invited as OWNER but has not accepted: an INVITED owner does not count.
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "/members/ana", "ana", {"role": role})
+
+    assert response.status_code == 409, response.text
+    assert "last OWNER" in response.json()["message"]
+    assert await cast.view() == before
+
+
+async def test_setting_the_role_a_member_already_has_changes_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "/members/ana", "ana", {"role": "OWNER"})
+
+    assert response.status_code == 200, response.text
+    assert await cast.view() == before
+
+
+async def test_an_invited_members_role_changes_and_they_join_with_it(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+
+    changed = await cast.call("PATCH", "/members/inv", "ana", {"role": "MEMBER"})
+    await _expect(await cast.call("POST", "/members/accept", "inv"), 200)
+
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["role"], changed.json()["status"]) == ("MEMBER", "INVITED")
+    assert await cast.role_of("inv") == ("MEMBER", "ACTIVE")
+
+
+async def test_a_removed_members_role_cannot_change(http: httpx.AsyncClient) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "/members/rem", "ana", {"role": "MEMBER"})
+
+    assert response.status_code == 409, response.text
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize("user", NOT_OWNERS)
+async def test_only_an_active_owner_changes_roles(http: httpx.AsyncClient, user: str) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    for target, role in [("mem", "MOD"), (user, "OWNER"), ("ana", "MEMBER")]:
+        response = await cast.call("PATCH", f"/members/{target}", user, {"role": role})
+        assert response.status_code == 403, (target, response.text)
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize("body", [{"role": "ADMIN"}, {"role": "mod"}, {"role": None}, {}, None])
+async def test_a_role_change_needs_one_of_the_three_roles(
+    http: httpx.AsyncClient, body: Any
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "/members/mem", "ana", body)
+
+    assert response.status_code == 400, response.text
+    assert await cast.view() == before
+
+
+async def test_the_role_of_a_user_who_is_not_in_the_group_is_not_found(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("PATCH", "/members/out", "ana", {"role": "MOD"})
+    unknown_group = await http.patch(
+        "/groups/nope/members/mem", json={"role": "MOD"}, headers=auth("ana")
+    )
+
+    assert response.status_code == 404, response.text
+    assert unknown_group.status_code == 404
+    assert await cast.view() == before
+
+
+# --- POST /groups/:groupId/contents ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("editor", ["ana", "mo"])
+async def test_an_owner_or_mod_adds_contents_at_the_end_of_the_playlist(
+    http: httpx.AsyncClient, editor: str
+) -> None:
+    cast = await make_cast(http)
+
+    added = await cast.add("c2", user=editor)
+
+    assert added.status_code == 201, added.text
+    body = added.json()
+    assert (body["content_id"], body["position"], body["added_by"]) == ("c2", 2, editor)
+    assert set(body) == set(ContentAnswer.model_fields)
+    assert body["added_at"].endswith("Z")
+    assert (await cast.view())["contents"][-1] == body
+
+
+async def test_a_content_already_on_the_playlist_is_a_conflict(http: httpx.AsyncClient) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.add("c1", user="mo")
+
+    assert response.status_code == 409, response.text
+    assert "already" in response.json()["message"]
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content_id": ""},
+        {"content_id": "x" * 201},
+        {"content_id": " c2"},
+        {"content_id": "c\t2"},
+        {"content_id": 2},
+        {"content_id": None},
+        {},
+        None,
+    ],
+)
+async def test_an_invalid_content_id_is_refused_and_changes_nothing(
+    http: httpx.AsyncClient, body: Any
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("POST", "/contents", "ana", body)
+
+    assert response.status_code == 400, response.text
+    assert await cast.view() == before
+
+
+@pytest.mark.parametrize("user", NOT_ALLOWED)
+async def test_only_an_active_owner_or_mod_adds_contents(
+    http: httpx.AsyncClient, user: str
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.add("c2", user=user)
+
+    assert response.status_code == 403, response.text
+    assert await cast.view() == before
+
+
+async def test_adding_to_an_unknown_groups_playlist_is_not_found(http: httpx.AsyncClient) -> None:
+    response = await http.post("/groups/nope/contents", json={"content_id": "c"}, headers=auth("a"))
+
+    assert response.status_code == 404
+
+
+async def test_a_retried_add_with_its_idempotency_key_answers_the_same_and_adds_once(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+
+    key = {"Idempotency-Key": "k1"}
+
+    first = await cast.call("POST", "/contents", "ana", {"content_id": "c2"}, **key)
+    retry = await cast.call("POST", "/contents", "ana", {"content_id": "c2"}, **key)
+    other = await cast.call("POST", "/contents", "ana", {"content_id": "c3"}, **key)
+
+    assert first.status_code == 201, first.text
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert other.status_code == 409
+    assert [c["content_id"] for c in (await cast.view())["contents"]] == ["c1", "c2"]
+
+
+async def test_a_full_playlist_refuses_one_more_content_and_counts_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    service = build(make_settings(database_url, tmp_path, max_group_contents=2))
+    try:
+        transport = httpx.ASGITransport(app=service.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            cast = await make_cast(http, contents=("c1", "c2"))
+            before = await cast.view()
+
+            refused = await cast.add("c3")
+            after_refusal = await cast.view()
+            metrics = (await http.get("/metrics")).text
+
+            await _expect(await cast.call("DELETE", "/contents/c1", "ana"), 204)
+            after_a_removal = await cast.add("c3")
+    finally:
+        await service.database.dispose()
+
+    assert refused.status_code == 409, refused.text
+    assert "at most 2" in refused.json()["message"]
+    assert "studygroups_group_playlist_full_total 1.0" in metrics
+    assert after_refusal == before
+    assert after_a_removal.status_code == 201
+
+
+# --- DELETE /groups/:groupId/contents/:contentId ---------------------------------------------
+
+
+@pytest.mark.parametrize("editor", ["ana", "mo"])
+async def test_an_owner_or_mod_takes_a_content_off_and_the_others_keep_their_positions(
+    http: httpx.AsyncClient, editor: str
+) -> None:
+    cast = await make_cast(http, contents=("c1", "c2", "c3"))
+
+    removed = await cast.call("DELETE", "/contents/c2", editor)
+    added = await cast.add("c4")
+
+    assert (removed.status_code, removed.content) == (204, b"")
+    assert added.json()["position"] == 4
+    assert [(c["content_id"], c["position"]) for c in (await cast.view())["contents"]] == [
+        ("c1", 1),
+        ("c3", 3),
+        ("c4", 4),
+    ]
+
+
+async def test_a_content_id_with_a_slash_is_taken_off_by_its_encoded_path(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http, contents=("unit/7",))
+
+    response = await cast.call("DELETE", f"/contents/{quote('unit/7', safe='')}", "ana")
+
+    assert response.status_code == 204, response.text
+    assert (await cast.view())["contents"] == []
+
+
+async def test_taking_off_a_content_not_on_the_playlist_is_not_found(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    missing = await cast.call("DELETE", "/contents/c9", "ana")
+    unknown_group = await http.delete("/groups/nope/contents/c1", headers=auth("ana"))
+
+    assert missing.status_code == 404, missing.text
+    assert unknown_group.status_code == 404
+    assert await cast.view() == before
+
+
+async def test_taking_off_a_content_twice_is_not_found_the_second_time(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+
+    first = await cast.call("DELETE", "/contents/c1", "ana")
+    second = await cast.call("DELETE", "/contents/c1", "ana")
+
+    assert (first.status_code, second.status_code) == (204, 404)
+
+
+@pytest.mark.parametrize("user", NOT_ALLOWED)
+async def test_only_an_active_owner_or_mod_takes_contents_off(
+    http: httpx.AsyncClient, user: str
+) -> None:
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("DELETE", "/contents/c1", user)
+
+    assert response.status_code == 403, response.text
+    assert await cast.view() == before
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+async def test_the_openapi_document_describes_the_administration_answers(
+    http: httpx.AsyncClient,
+) -> None:
+    paths = (await http.get("/openapi.json")).json()["paths"]
+
+    def schema(path: str, method: str, status: str) -> Any:
+        return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    assert schema("/groups/{group_id}", "patch", "200") == {
+        "$ref": "#/components/schemas/GroupDetailAnswer"
+    }
+    assert schema("/groups/{group_id}/members/{user_id}", "patch", "200") == {
+        "$ref": "#/components/schemas/MembershipAnswer"
+    }
+    assert schema("/groups/{group_id}/contents", "post", "201") == {
+        "$ref": "#/components/schemas/ContentAnswer"
+    }
+    removal = paths["/groups/{group_id}/contents/{content_id}"]["delete"]["responses"]
+    assert "204" in removal and "content" not in removal["204"]
+    assert schema("/groups/{group_id}/members/{user_id}", "patch", "409") == {
+        "$ref": "#/components/schemas/ErrorAnswer"
+    }
+    post = paths["/groups/{group_id}/contents"]["post"]
+    assert "idempotency-key" in [p["name"].lower() for p in post["parameters"]]
