@@ -8,6 +8,7 @@ must leave the group exactly as it was, which the owner's view of it shows.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 
 from studygroups.api.schemas import ContentAnswer, GroupDetailAnswer, MembershipAnswer
 from studygroups.app import build
-from tests.conftest import auth, make_settings
+from tests.conftest import LiveServer, auth, make_settings
 
 NOT_ALLOWED = ["mem", "inv", "rem", "out"]  # for what an OWNER or MOD may do
 NOT_OWNERS = ["mo", *NOT_ALLOWED]  # for what only an OWNER may do
@@ -508,6 +509,65 @@ async def test_only_an_active_owner_or_mod_takes_contents_off(
 
     assert response.status_code == 403, response.text
     assert await cast.view() == before
+
+
+# --- two OWNERs at once (a live server; each user on their own connection) --------------------
+
+RACES = 8  # groups raced at once, so that the requests of a pair really overlap
+
+
+async def _groups_with_two_owners(live: LiveServer) -> list[str]:
+    async with httpx.AsyncClient(base_url=live.url) as setup:
+        group_ids = []
+        for _ in range(RACES):
+            created = await setup.post("/groups", json={"name": "Duo"}, headers=auth("ana"))
+            group_id = created.json()["id"]
+            invite = {"user_id": "bo", "role": "OWNER"}
+            path = f"/groups/{group_id}/members"
+            await _expect(await setup.post(f"{path}/invite", json=invite, headers=auth("ana")), 201)
+            await _expect(await setup.post(f"{path}/accept", headers=auth("bo")), 200)
+            group_ids.append(group_id)
+        return group_ids
+
+
+async def _race(live: LiveServer, changes: list[tuple[str, str]]) -> list[list[int]]:
+    """For every group at once, each (actor, target) pair demotes target to MEMBER at once;
+    the statuses each group's pair got, sorted."""
+    group_ids = await _groups_with_two_owners(live)
+    async with (
+        httpx.AsyncClient(base_url=live.url, headers=auth("ana"), timeout=30) as ana,
+        httpx.AsyncClient(base_url=live.url, headers=auth("bo"), timeout=30) as bo,
+    ):
+        by = {"ana": ana, "bo": bo}
+        responses = await asyncio.gather(
+            *(
+                by[actor].patch(f"/groups/{group_id}/members/{target}", json={"role": "MEMBER"})
+                for group_id in group_ids
+                for actor, target in changes
+            )
+        )
+        statuses = [r.status_code for r in responses]
+        owners = []
+        for group_id in group_ids:
+            members = (await ana.get(f"/groups/{group_id}")).json()["members"]
+            owners.append([m["user_id"] for m in members if m["role"] == "OWNER"])
+    assert all(len(left) == 1 for left in owners), owners
+    pairs = [statuses[i : i + len(changes)] for i in range(0, len(statuses), len(changes))]
+    return [sorted(pair) for pair in pairs]
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(live: LiveServer) -> None:
+    # The second to get the group's lock is no longer an OWNER: 403.
+    results = await _race(live, [("ana", "bo"), ("bo", "ana")])
+
+    assert results == [[200, 403]] * RACES
+
+
+async def test_two_owners_stepping_down_at_once_leave_one_owner(live: LiveServer) -> None:
+    # The second to get the group's lock is the last OWNER: 409.
+    results = await _race(live, [("ana", "ana"), ("bo", "bo")])
+
+    assert results == [[200, 409]] * RACES
 
 
 # --- the OpenAPI document --------------------------------------------------------------------
