@@ -188,7 +188,7 @@ async def test_only_an_active_owner_or_mod_may_patch_a_group(
 async def test_patching_an_unknown_group_is_not_found(http: httpx.AsyncClient) -> None:
     response = await http.patch("/groups/nope", json={"name": "X"}, headers=auth("ana"))
 
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["message"]) == (404, "group not found")
 
 
 # --- PATCH /groups/:groupId/members/:userId --------------------------------------------------
@@ -396,6 +396,7 @@ async def test_adding_to_an_unknown_groups_playlist_is_not_found(http: httpx.Asy
     response = await http.post("/groups/nope/contents", json={"content_id": "c"}, headers=auth("a"))
 
     assert response.status_code == 404
+    assert response.json()["message"] == "group not found"
 
 
 async def test_a_retried_add_with_its_idempotency_key_answers_the_same_and_adds_once(
@@ -483,7 +484,7 @@ async def test_taking_off_a_content_not_on_the_playlist_is_not_found(
     unknown_group = await http.delete("/groups/nope/contents/c1", headers=auth("ana"))
 
     assert missing.status_code == 404, missing.text
-    assert unknown_group.status_code == 404
+    assert (unknown_group.status_code, unknown_group.json()["message"]) == (404, "group not found")
     assert await cast.view() == before
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from studygroups.config import Settings
 from studygroups.domain.errors import Conflict, Invalid, NotFound
 from studygroups.domain.playlist import (
     CONTENT_ID_MAX,
@@ -61,3 +62,10 @@ def test_taking_off_a_content_that_is_not_listed_is_not_found() -> None:
     check_listed(True)
     with pytest.raises(NotFound, match="not on"):
         check_listed(False)
+
+
+def test_the_playlist_limit_comes_from_max_group_contents_and_defaults_to_500() -> None:
+    base = {"DATABASE_URL": "sqlite+aiosqlite:///x.db", "JWT_SECRET": "s"}
+
+    assert Settings.from_env(base).max_group_contents == 500
+    assert Settings.from_env({**base, "MAX_GROUP_CONTENTS": "3"}).max_group_contents == 3
