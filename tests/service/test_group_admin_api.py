@@ -1,82 +1,21 @@
-"""Group administration over REST (API.md §3 "Groups"): renaming a group, changing a member's
-role, and the group's content playlist, on SQLite and PostgreSQL.
+"""Group administration over REST (API.md §3 "Groups"): a group's detail with its playlist,
+renaming a group and changing a member's role, on SQLite and PostgreSQL.
 
-Every group here has the same cast: ana (ACTIVE OWNER), mo (ACTIVE MOD), mem (ACTIVE MEMBER),
-inv (INVITED as OWNER), rem (a MOD who was REMOVED) and out (never a member). A refused request
-must leave the group exactly as it was, which the owner's view of it shows.
+The cast (ana OWNER, mo MOD, mem MEMBER, inv INVITED, rem REMOVED, out outsider) is described in
+tests/service/group_cast.py. A refused request must leave the group as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 
-from studygroups.api.schemas import ContentAnswer, GroupDetailAnswer, MembershipAnswer
-from studygroups.app import build
-from tests.conftest import LiveServer, auth, make_settings
-
-NOT_ALLOWED = ["mem", "inv", "rem", "out"]  # for what an OWNER or MOD may do
-NOT_OWNERS = ["mo", *NOT_ALLOWED]  # for what only an OWNER may do
-
-
-@dataclass
-class Cast:
-    http: httpx.AsyncClient
-    group_id: str
-
-    async def call(
-        self, method: str, path: str, user: str, body: Any = None, **headers: str
-    ) -> httpx.Response:
-        return await self.http.request(
-            method, f"/groups/{self.group_id}{path}", json=body, headers={**auth(user), **headers}
-        )
-
-    async def view(self, user: str = "ana") -> dict[str, Any]:
-        response = await self.call("GET", "", user)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def role_of(self, user: str) -> tuple[str, str]:
-        member = next(m for m in (await self.view())["members"] if m["user_id"] == user)
-        return member["role"], member["status"]
-
-    async def add(self, content_id: str, user: str = "ana") -> httpx.Response:
-        return await self.call("POST", "/contents", user, {"content_id": content_id})
-
-
-async def _expect(response: httpx.Response, status: int) -> httpx.Response:
-    assert response.status_code == status, response.text
-    return response
-
-
-async def make_cast(http: httpx.AsyncClient, contents: tuple[str, ...] = ("c1",)) -> Cast:
-    created = await _expect(
-        await http.post(
-            "/groups", json={"name": "Physics", "scope_type": "course"}, headers=auth("ana")
-        ),
-        201,
-    )
-    cast = Cast(http, created.json()["id"])
-    for user, role in [("mo", "MOD"), ("mem", "MEMBER"), ("rem", "MOD"), ("inv", "OWNER")]:
-        await _expect(
-            await cast.call("POST", "/members/invite", "ana", {"user_id": user, "role": role}), 201
-        )
-    for user in ("mo", "mem", "rem"):
-        await _expect(await cast.call("POST", "/members/accept", user), 200)
-    await _expect(await cast.call("DELETE", "/members/rem", "ana"), 200)
-    for user in ("inv", "out"):  # every user's record is learned before the test acts
-        await _expect(await http.get("/groups", headers=auth(user)), 200)
-    for content_id in contents:
-        await _expect(await cast.add(content_id), 201)
-    return cast
-
+from studygroups.api.schemas import GroupDetailAnswer, MembershipAnswer
+from tests.conftest import LiveServer, auth
+from tests.service.group_cast import NOT_ALLOWED, NOT_OWNERS, expect, make_cast
 
 # --- GET /groups/:groupId carries the playlist -----------------------------------------------
 
@@ -127,7 +66,7 @@ async def test_an_owner_or_mod_renames_a_group_and_changes_or_clears_its_scope(
 async def test_a_group_patch_changes_only_the_fields_it_sends(http: httpx.AsyncClient) -> None:
     cast = await make_cast(http)
 
-    await _expect(await cast.call("PATCH", "", "ana", {"scope_id": "ph-1"}), 200)
+    await expect(await cast.call("PATCH", "", "ana", {"scope_id": "ph-1"}), 200)
 
     group = await cast.view()
     assert (group["name"], group["scope_type"], group["scope_id"]) == ("Physics", "course", "ph-1")
@@ -216,7 +155,7 @@ async def test_an_owner_makes_another_owner_who_may_then_demote_the_first(
 ) -> None:
     cast = await make_cast(http)
 
-    await _expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
+    await expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
     demoted = await cast.call("PATCH", "/members/ana", "mo", {"role": "MEMBER"})
 
     assert demoted.status_code == 200, demoted.text
@@ -228,7 +167,7 @@ async def test_an_owner_may_step_down_while_another_active_owner_remains(
     http: httpx.AsyncClient,
 ) -> None:
     cast = await make_cast(http)
-    await _expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
+    await expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
 
     stepped_down = await cast.call("PATCH", "/members/ana", "ana", {"role": "MOD"})
 
@@ -267,7 +206,7 @@ async def test_an_invited_members_role_changes_and_they_join_with_it(
     cast = await make_cast(http)
 
     changed = await cast.call("PATCH", "/members/inv", "ana", {"role": "MEMBER"})
-    await _expect(await cast.call("POST", "/members/accept", "inv"), 200)
+    await expect(await cast.call("POST", "/members/accept", "inv"), 200)
 
     assert changed.status_code == 200, changed.text
     assert (changed.json()["role"], changed.json()["status"]) == ("MEMBER", "INVITED")
@@ -324,194 +263,6 @@ async def test_the_role_of_a_user_who_is_not_in_the_group_is_not_found(
     assert await cast.view() == before
 
 
-# --- POST /groups/:groupId/contents ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("editor", ["ana", "mo"])
-async def test_an_owner_or_mod_adds_contents_at_the_end_of_the_playlist(
-    http: httpx.AsyncClient, editor: str
-) -> None:
-    cast = await make_cast(http)
-
-    added = await cast.add("c2", user=editor)
-
-    assert added.status_code == 201, added.text
-    body = added.json()
-    assert (body["content_id"], body["position"], body["added_by"]) == ("c2", 2, editor)
-    assert set(body) == set(ContentAnswer.model_fields)
-    assert body["added_at"].endswith("Z")
-    assert (await cast.view())["contents"][-1] == body
-
-
-async def test_a_content_already_on_the_playlist_is_a_conflict(http: httpx.AsyncClient) -> None:
-    cast = await make_cast(http)
-    before = await cast.view()
-
-    response = await cast.add("c1", user="mo")
-
-    assert response.status_code == 409, response.text
-    assert "already" in response.json()["message"]
-    assert await cast.view() == before
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"content_id": ""},
-        {"content_id": "x" * 201},
-        {"content_id": " c2"},
-        {"content_id": "c\t2"},
-        {"content_id": 2},
-        {"content_id": None},
-        {},
-        None,
-    ],
-)
-async def test_an_invalid_content_id_is_refused_and_changes_nothing(
-    http: httpx.AsyncClient, body: Any
-) -> None:
-    cast = await make_cast(http)
-    before = await cast.view()
-
-    response = await cast.call("POST", "/contents", "ana", body)
-
-    assert response.status_code == 400, response.text
-    assert await cast.view() == before
-
-
-@pytest.mark.parametrize("user", NOT_ALLOWED)
-async def test_only_an_active_owner_or_mod_adds_contents(
-    http: httpx.AsyncClient, user: str
-) -> None:
-    cast = await make_cast(http)
-    before = await cast.view()
-
-    response = await cast.add("c2", user=user)
-
-    assert response.status_code == 403, response.text
-    assert await cast.view() == before
-
-
-async def test_adding_to_an_unknown_groups_playlist_is_not_found(http: httpx.AsyncClient) -> None:
-    response = await http.post("/groups/nope/contents", json={"content_id": "c"}, headers=auth("a"))
-
-    assert response.status_code == 404
-    assert response.json()["message"] == "group not found"
-
-
-async def test_a_retried_add_with_its_idempotency_key_answers_the_same_and_adds_once(
-    http: httpx.AsyncClient,
-) -> None:
-    cast = await make_cast(http)
-
-    key = {"Idempotency-Key": "k1"}
-
-    first = await cast.call("POST", "/contents", "ana", {"content_id": "c2"}, **key)
-    retry = await cast.call("POST", "/contents", "ana", {"content_id": "c2"}, **key)
-    other = await cast.call("POST", "/contents", "ana", {"content_id": "c3"}, **key)
-
-    assert first.status_code == 201, first.text
-    assert (retry.status_code, retry.json()) == (201, first.json())
-    assert other.status_code == 409
-    assert [c["content_id"] for c in (await cast.view())["contents"]] == ["c1", "c2"]
-
-
-async def test_a_full_playlist_refuses_one_more_content_and_counts_it(
-    database_url: str, tmp_path: Path
-) -> None:
-    service = build(make_settings(database_url, tmp_path, max_group_contents=2))
-    try:
-        transport = httpx.ASGITransport(app=service.asgi)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            cast = await make_cast(http, contents=("c1", "c2"))
-            before = await cast.view()
-
-            refused = await cast.add("c3")
-            after_refusal = await cast.view()
-            metrics = (await http.get("/metrics")).text
-
-            await _expect(await cast.call("DELETE", "/contents/c1", "ana"), 204)
-            after_a_removal = await cast.add("c3")
-    finally:
-        await service.database.dispose()
-
-    assert refused.status_code == 409, refused.text
-    assert "at most 2" in refused.json()["message"]
-    assert "studygroups_group_playlist_full_total 1.0" in metrics
-    assert after_refusal == before
-    assert after_a_removal.status_code == 201
-
-
-# --- DELETE /groups/:groupId/contents/:contentId ---------------------------------------------
-
-
-@pytest.mark.parametrize("editor", ["ana", "mo"])
-async def test_an_owner_or_mod_takes_a_content_off_and_the_others_keep_their_positions(
-    http: httpx.AsyncClient, editor: str
-) -> None:
-    cast = await make_cast(http, contents=("c1", "c2", "c3"))
-
-    removed = await cast.call("DELETE", "/contents/c2", editor)
-    added = await cast.add("c4")
-
-    assert (removed.status_code, removed.content) == (204, b"")
-    assert added.json()["position"] == 4
-    assert [(c["content_id"], c["position"]) for c in (await cast.view())["contents"]] == [
-        ("c1", 1),
-        ("c3", 3),
-        ("c4", 4),
-    ]
-
-
-async def test_a_content_id_with_a_slash_is_taken_off_by_its_encoded_path(
-    http: httpx.AsyncClient,
-) -> None:
-    cast = await make_cast(http, contents=("unit/7",))
-
-    response = await cast.call("DELETE", f"/contents/{quote('unit/7', safe='')}", "ana")
-
-    assert response.status_code == 204, response.text
-    assert (await cast.view())["contents"] == []
-
-
-async def test_taking_off_a_content_not_on_the_playlist_is_not_found(
-    http: httpx.AsyncClient,
-) -> None:
-    cast = await make_cast(http)
-    before = await cast.view()
-
-    missing = await cast.call("DELETE", "/contents/c9", "ana")
-    unknown_group = await http.delete("/groups/nope/contents/c1", headers=auth("ana"))
-
-    assert missing.status_code == 404, missing.text
-    assert (unknown_group.status_code, unknown_group.json()["message"]) == (404, "group not found")
-    assert await cast.view() == before
-
-
-async def test_taking_off_a_content_twice_is_not_found_the_second_time(
-    http: httpx.AsyncClient,
-) -> None:
-    cast = await make_cast(http)
-
-    first = await cast.call("DELETE", "/contents/c1", "ana")
-    second = await cast.call("DELETE", "/contents/c1", "ana")
-
-    assert (first.status_code, second.status_code) == (204, 404)
-
-
-@pytest.mark.parametrize("user", NOT_ALLOWED)
-async def test_only_an_active_owner_or_mod_takes_contents_off(
-    http: httpx.AsyncClient, user: str
-) -> None:
-    cast = await make_cast(http)
-    before = await cast.view()
-
-    response = await cast.call("DELETE", "/contents/c1", user)
-
-    assert response.status_code == 403, response.text
-    assert await cast.view() == before
-
-
 # --- two OWNERs at once (a live server; each user on their own connection) --------------------
 
 RACES = 8  # groups raced at once, so that the requests of a pair really overlap
@@ -525,8 +276,8 @@ async def _groups_with_two_owners(live: LiveServer) -> list[str]:
             group_id = created.json()["id"]
             invite = {"user_id": "bo", "role": "OWNER"}
             path = f"/groups/{group_id}/members"
-            await _expect(await setup.post(f"{path}/invite", json=invite, headers=auth("ana")), 201)
-            await _expect(await setup.post(f"{path}/accept", headers=auth("bo")), 200)
+            await expect(await setup.post(f"{path}/invite", json=invite, headers=auth("ana")), 201)
+            await expect(await setup.post(f"{path}/accept", headers=auth("bo")), 200)
             group_ids.append(group_id)
         return group_ids
 
