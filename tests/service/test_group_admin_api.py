@@ -16,6 +16,7 @@ import pytest
 from studygroups.api.schemas import GroupDetailAnswer, MembershipAnswer
 from tests.conftest import LiveServer, auth
 from tests.service.group_cast import NOT_ALLOWED, NOT_OWNERS, expect, make_cast
+from tests.support import make_session
 
 # --- GET /groups/:groupId carries the playlist -----------------------------------------------
 
@@ -148,6 +149,25 @@ async def test_an_owner_promotes_a_member_to_mod_who_may_then_manage_the_playlis
     assert set(answer) == set(MembershipAnswer.model_fields)
     assert await cast.role_of("mem") == ("MOD", "ACTIVE")
     assert (await cast.add("c2", user="mem")).status_code == 201
+
+
+async def test_a_member_made_mod_facilitates_the_groups_sessions_and_loses_it_when_made_member(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"], start=False)
+    assert scenario.facilitator == "ana"  # cy is dealt TIMEKEEPER
+    start = f"/group-sessions/{scenario.session_id}/start"
+    members = f"/groups/{scenario.group_id}/members/cy"
+    await scenario.call("PUT", start, "cy", expect=403)
+
+    await scenario.call("PATCH", members, "ana", {"role": "MOD"}, expect=200)
+    await scenario.call("PUT", start, "cy", expect=200)
+    await scenario.call("PATCH", members, "ana", {"role": "MEMBER"}, expect=200)
+
+    finish = await scenario.call(
+        "PUT", f"/group-sessions/{scenario.session_id}/status", "cy", {"status": "FINISHED"}
+    )
+    assert finish.status_code == 403, finish.text
 
 
 async def test_an_owner_makes_another_owner_who_may_then_demote_the_first(
