@@ -41,6 +41,7 @@ from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed
+from studygroups.services.groups import PlaylistLimit
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
 from studygroups.services.users import UserDirectory
@@ -158,6 +159,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
             Limit(rate=settings.rest_reads_per_second, burst=settings.rest_read_burst)
         ),
         on_read_limited=metrics.reads_limited.inc,
+        playlist=PlaylistLimit(settings.max_group_contents, metrics.playlist_full.inc),
     )
     api.state.metrics = metrics
     api.state.readiness = readiness

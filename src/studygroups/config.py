@@ -88,6 +88,8 @@ class Settings:
     max_sockets_per_user: int = 20  # per process; the next connection is refused
     # -- secrets and files (issue 9): where jwt_secret came from, said by `token` and errors
     jwt_secret_source: str = "JWT_SECRET"
+    # -- group administration (issue 15): the group's content playlist
+    max_group_contents: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -130,6 +132,8 @@ class Settings:
             # -- sessions, tokens and recovery (sec-session) --
             replay_max_bytes=_positive(env, "REPLAY_MAX_BYTES", 1024 * 1024),
             max_sockets_per_user=_positive(env, "MAX_SOCKETS_PER_USER", 20),
+            # -- group administration (issue 15): the group's content playlist
+            max_group_contents=_int(env, "MAX_GROUP_CONTENTS", 500),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

@@ -104,6 +104,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # -- group administration (issue 15): the group's content playlist
+        self.playlist_full = Counter(
+            "studygroups_group_playlist_full_total",
+            "Contents refused because the group's playlist held MAX_GROUP_CONTENTS",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

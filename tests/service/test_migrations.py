@@ -1,4 +1,5 @@
-"""The Alembic migrations build exactly the schema of tables.py, on SQLite and PostgreSQL."""
+"""The Alembic migrations build exactly the schema of tables.py, on SQLite and PostgreSQL, and
+keep the data they find."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import UniqueConstraint, func, insert, inspect, pool, select, text
@@ -155,8 +157,12 @@ async def fresh_postgres_url() -> AsyncIterator[str]:
         yield database_url
 
 
-async def test_the_initial_migration_is_the_single_head_with_revision_0001() -> None:
-    assert _head() == "0001"
+async def test_the_group_admin_migration_0002_follows_0001_as_the_single_head() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("unused"))
+
+    assert _head() == "0002"
+    revision = script.get_revision("0002")
+    assert revision is not None and revision.down_revision == "0001"
 
 
 async def test_upgrade_creates_every_table_of_the_models(url: str) -> None:
@@ -347,3 +353,294 @@ async def test_upgrade_on_postgresql_waits_while_another_process_holds_the_migra
         await engine.dispose()
 
     assert await migrate.current_revision(fresh_postgres_url) == _head()
+
+
+# --- constraint names (docs/architecture.md, "Constraint names") ------------------------------
+
+ConstraintNames = dict[str, dict[str, set[tuple[tuple[str, ...], str | None]]]]
+
+
+def _constraint_names(connection: Connection) -> ConstraintNames:
+    """Per table: the primary key, foreign keys and unique constraints as (columns, name)."""
+    inspector = inspect(connection)
+    found: ConstraintNames = {}
+    for table in sorted(MODEL_TABLES & set(inspector.get_table_names())):
+        pk = inspector.get_pk_constraint(table)
+        found[table] = {
+            "pk": {(tuple(pk["constrained_columns"]), pk["name"])},
+            "fk": {
+                (tuple(fk["constrained_columns"]), fk["name"])
+                for fk in inspector.get_foreign_keys(table)
+            },
+            "uq": {
+                (tuple(uq["column_names"]), uq["name"])
+                for uq in inspector.get_unique_constraints(table)
+            },
+        }
+    return found
+
+
+def _model_constraint_names(tables: frozenset[str] = MODEL_TABLES) -> ConstraintNames:
+    found: ConstraintNames = {}
+    for name in sorted(tables):
+        table = Base.metadata.tables[name]
+        pk = table.primary_key
+        found[name] = {
+            "pk": {(tuple(c.name for c in pk.columns), str(pk.name))},
+            "fk": {
+                (tuple(c.name for c in fk.columns), str(fk.name))
+                for fk in table.foreign_key_constraints
+            },
+            "uq": {
+                (tuple(c.name for c in uq.columns), str(uq.name))
+                for uq in table.constraints
+                if isinstance(uq, UniqueConstraint)
+            },
+        }
+    return found
+
+
+def _run_0001_as_first_released(connection: Connection) -> None:
+    """Revision 0001 as it ran before tables.py had a naming convention: Alembic is given no
+    target metadata, so every constraint 0001 leaves unnamed is named by the database."""
+    script = ScriptDirectory.from_config(migrate.alembic_config("unused"))
+    initial = script.get_revision("0001")
+    assert initial is not None
+    context = MigrationContext.configure(connection)
+    with Operations.context(context):
+        initial.module.upgrade()
+        context.stamp(script, "0001")
+
+
+async def _make_0001_database_as_first_released(url: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_0001_as_first_released)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_models_name_every_primary_foreign_and_unique_key_as_the_migrations_do(
+    url: str,
+) -> None:
+    await migrate.upgrade(url)
+
+    assert await _inspect(url, _constraint_names) == _model_constraint_names()
+
+
+@pytest.mark.postgres
+async def test_the_naming_convention_gives_the_names_postgresql_gave_0001s_constraints(
+    fresh_postgres_url: str,
+) -> None:
+    await _make_0001_database_as_first_released(fresh_postgres_url)
+
+    made_before = await _inspect(fresh_postgres_url, _constraint_names)
+
+    assert made_before == _model_constraint_names(MODEL_TABLES - {"group_contents"})
+
+
+async def test_a_database_made_before_the_naming_convention_upgrades_to_the_models(
+    url: str,
+) -> None:
+    await _make_0001_database_as_first_released(url)
+    assert await migrate.current_revision(url) == "0001"
+
+    await migrate.upgrade(url)
+
+    assert await migrate.current_revision(url) == _head()
+    assert await _inspect(url, _schema_differences) == []
+    assert await _inspect(url, _constraint_names) == _model_constraint_names()
+
+
+# --- 0002 with data --------------------------------------------------------------------------
+
+TABLES_OF_0001 = MODEL_TABLES - {"group_contents"}
+
+
+async def _insert_0001_rows(url: str) -> None:
+    """A group with two members, a session of it with a round and an event, and a stored retry."""
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    rows: list[tuple[str, list[dict[str, Any]]]] = [
+        (
+            "users",
+            [
+                {
+                    "id": user,
+                    "email": f"{user}@x.org",
+                    "name": user,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for user in ("ana", "bo")
+            ],
+        ),
+        (
+            "groups",
+            [
+                {
+                    "id": "g1",
+                    "name": "Physics",
+                    "scope_type": "course",
+                    "scope_id": "p1",
+                    "created_by": "ana",
+                    "created_at": now,
+                }
+            ],
+        ),
+        (
+            "group_members",
+            [
+                {
+                    "group_id": "g1",
+                    "user_id": user,
+                    "role": role,
+                    "status": "ACTIVE",
+                    "invited_by": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for user, role in (("ana", "OWNER"), ("bo", "MEMBER"))
+            ],
+        ),
+        (
+            "group_sessions",
+            [
+                {
+                    "id": "s1",
+                    "group_id": "g1",
+                    "status": "RUNNING",
+                    "mode": "PI",
+                    "layer": "L1",
+                    "content_id": "lesson-1",
+                    "rounds_count": 1,
+                    "created_by": "ana",
+                    "last_seq": 1,
+                    "created_at": now,
+                    "started_at": now,
+                    "finished_at": None,
+                }
+            ],
+        ),
+        (
+            "session_rounds",
+            [
+                {
+                    "id": "r1",
+                    "session_id": "s1",
+                    "round_index": 1,
+                    "status": "CREATED",
+                    "prompt_text": "Why?",
+                    "options": ["A", "B"],
+                    "linked_highlight_ids": None,
+                    "vote_sec": 60,
+                    "discuss_sec": 180,
+                    "revote_sec": 60,
+                    "explain_sec": 180,
+                    "status_changed_at": None,
+                    "created_at": now,
+                }
+            ],
+        ),
+        (
+            "session_event_log",
+            [
+                {
+                    "session_id": "s1",
+                    "seq": 1,
+                    "event": "session.started",
+                    "data": {"sessionId": "s1", "seq": 1},
+                    "created_at": now,
+                }
+            ],
+        ),
+        (
+            "idempotency_keys",
+            [
+                {
+                    "user_id": "ana",
+                    "key": "k1",
+                    "fingerprint": "f" * 64,
+                    "status_code": 200,
+                    "body": {"ok": True},
+                    "created_at": now,
+                }
+            ],
+        ),
+    ]
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            for table, values in rows:
+                await connection.execute(insert(Base.metadata.tables[table]), values)
+    finally:
+        await engine.dispose()
+
+
+async def _add_playlist_row(url: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Base.metadata.tables["group_contents"]).values(
+                    group_id="g1",
+                    content_id="lesson-1",
+                    position=1,
+                    added_by="ana",
+                    added_at=datetime(2026, 11, 30, tzinfo=UTC),
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def _rows_of(tables: frozenset[str]) -> Callable[[Connection], dict[str, list[Any]]]:
+    def read(connection: Connection) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for name in sorted(tables):
+            table = Base.metadata.tables[name]
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns))
+            found[name] = [tuple(row) for row in rows]
+        return found
+
+    return read
+
+
+@pytest.mark.parametrize("made", ["today", "before-names"])
+async def test_upgrading_a_database_that_holds_0001_data_keeps_every_row(
+    url: str, made: str
+) -> None:
+    if made == "today":
+        await migrate.upgrade(url, "0001")
+    else:
+        await _make_0001_database_as_first_released(url)
+    await _insert_0001_rows(url)
+    before = await _inspect(url, _rows_of(TABLES_OF_0001))
+
+    await migrate.upgrade(url)
+
+    assert await _inspect(url, _rows_of(TABLES_OF_0001)) == before
+    assert sum(len(rows) for rows in before.values()) == 9
+    assert await _inspect(url, _rows_of(frozenset({"group_contents"}))) == {"group_contents": []}
+    assert await _inspect(url, _schema_differences) == []
+
+
+async def test_downgrading_0002_drops_only_the_playlists_and_upgrading_again_works(
+    url: str,
+) -> None:
+    await migrate.upgrade(url)
+    await _insert_0001_rows(url)
+    await _add_playlist_row(url)
+    before = await _inspect(url, _rows_of(TABLES_OF_0001))
+
+    await migrate.downgrade(url, "0001")
+
+    assert await migrate.current_revision(url) == "0001"
+    assert await _inspect(url, _table_names) == TABLES_OF_0001 | {VERSION_TABLE}
+    assert await _inspect(url, _rows_of(TABLES_OF_0001)) == before
+
+    await migrate.upgrade(url)
+    await _add_playlist_row(url)  # the same content again: the old row went with the table
+
+    assert await _inspect(url, _rows_of(TABLES_OF_0001)) == before
+    assert await _inspect(url, _schema_differences) == []

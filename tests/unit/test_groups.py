@@ -6,7 +6,7 @@ from itertools import product
 
 import pytest
 
-from studygroups.domain.errors import Conflict, Forbidden, Invalid
+from studygroups.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from studygroups.domain.groups import (
     GROUP_NAME_MAX,
     MemberRole,
@@ -14,6 +14,8 @@ from studygroups.domain.groups import (
     check_can_accept,
     check_can_invite,
     check_can_remove,
+    check_role_change,
+    clean_group_changes,
     clean_group_name,
     is_moderator,
 )
@@ -174,3 +176,77 @@ def test_removing_someone_who_is_not_a_member_is_a_conflict(
 def test_removing_yourself_twice_is_a_conflict() -> None:
     with pytest.raises(Conflict, match="not a member"):
         check_can_remove("me", MEMBER, REMOVED, "me", MEMBER, REMOVED)
+
+
+# --- changing a group ----------------------------------------------------------------------------
+
+
+def test_a_change_keeps_only_the_fields_sent_with_the_name_trimmed() -> None:
+    assert clean_group_changes({"name": "  Chem  "}) == {"name": "Chem"}
+    assert clean_group_changes({"scope_type": None, "scope_id": "c-1"}) == {
+        "scope_type": None,
+        "scope_id": "c-1",
+    }
+
+
+def test_a_change_with_no_fields_changes_nothing() -> None:
+    assert clean_group_changes({}) == {}
+
+
+def test_a_change_cannot_null_or_blank_the_name() -> None:
+    with pytest.raises(Invalid, match="null"):
+        clean_group_changes({"name": None})
+    with pytest.raises(Invalid, match="name"):
+        clean_group_changes({"name": "   "})
+
+
+def test_a_change_refuses_scopes_longer_than_at_creation() -> None:
+    assert clean_group_changes({"scope_type": "t" * 64}) == {"scope_type": "t" * 64}
+    with pytest.raises(Invalid, match="scope_type"):
+        clean_group_changes({"scope_type": "t" * 65})
+    with pytest.raises(Invalid, match="scope_id"):
+        clean_group_changes({"scope_id": "i" * 201})
+
+
+# --- changing a member's role --------------------------------------------------------------------
+
+ROLE_CHANGES = list(product([OWNER, MOD, MEMBER], [INVITED, ACTIVE], [OWNER, MOD, MEMBER]))
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "new_role"),
+    ROLE_CHANGES,
+    ids=[f"{r}-{s}-to-{n}" for r, s, n in ROLE_CHANGES],
+)
+def test_an_invited_or_active_members_role_changes_while_another_active_owner_remains(
+    role: MemberRole, status: MemberStatus, new_role: MemberRole
+) -> None:
+    check_role_change(role, status, new_role, active_owners=2)
+
+
+@pytest.mark.parametrize("new_role", [MOD, MEMBER])
+def test_the_last_active_owner_cannot_be_demoted(new_role: MemberRole) -> None:
+    with pytest.raises(Conflict, match="last OWNER"):
+        check_role_change(OWNER, ACTIVE, new_role, active_owners=1)
+
+
+def test_the_last_active_owner_may_be_set_to_owner_again() -> None:
+    check_role_change(OWNER, ACTIVE, OWNER, active_owners=1)
+
+
+@pytest.mark.parametrize("new_role", [MOD, MEMBER])
+def test_an_invited_owner_is_not_counted_so_demoting_them_needs_no_other_owner(
+    new_role: MemberRole,
+) -> None:
+    check_role_change(OWNER, INVITED, new_role, active_owners=1)
+
+
+@pytest.mark.parametrize("role", [OWNER, MOD, MEMBER])
+def test_a_removed_members_role_cannot_change(role: MemberRole) -> None:
+    with pytest.raises(Conflict, match="removed"):
+        check_role_change(role, REMOVED, MEMBER, active_owners=2)
+
+
+def test_the_role_of_someone_who_was_never_a_member_is_not_found() -> None:
+    with pytest.raises(NotFound, match="not a member"):
+        check_role_change(None, None, MOD, active_owners=1)

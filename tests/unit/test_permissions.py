@@ -9,9 +9,13 @@ import pytest
 from studygroups.domain.errors import Forbidden
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import (
+    can_change_roles,
     can_facilitate,
     check_active_member,
+    check_can_change_roles,
+    check_can_edit_group,
     check_can_facilitate,
+    check_can_manage_playlist,
     check_session_member,
     is_active_member,
 )
@@ -123,3 +127,36 @@ def test_invited_or_removed_users_may_not_act_in_a_session_whatever_their_role(
 ) -> None:
     with pytest.raises(Forbidden, match="not an active member"):
         check_session_member(status, session_role)
+
+
+# --- group administration ------------------------------------------------------------------------
+
+GROUP_CASES = list(product(GROUP_ROLES, STATUSES))
+GROUP_IDS = [f"{r}-{s}" for r, s in GROUP_CASES]
+
+
+@pytest.mark.parametrize(("role", "status"), GROUP_CASES, ids=GROUP_IDS)
+def test_only_an_active_owner_or_mod_edits_the_group_and_its_playlist(
+    role: MemberRole | None, status: MemberStatus | None
+) -> None:
+    allowed = status is MemberStatus.ACTIVE and role in (MemberRole.OWNER, MemberRole.MOD)
+    for check in (check_can_edit_group, check_can_manage_playlist):
+        if allowed:
+            check(role, status)
+        else:
+            with pytest.raises(Forbidden, match="OWNER or MOD"):
+                check(role, status)
+
+
+@pytest.mark.parametrize(("role", "status"), GROUP_CASES, ids=GROUP_IDS)
+def test_only_an_active_owner_changes_roles(
+    role: MemberRole | None, status: MemberStatus | None
+) -> None:
+    allowed = status is MemberStatus.ACTIVE and role is MemberRole.OWNER
+
+    assert can_change_roles(role, status) is allowed
+    if allowed:
+        check_can_change_roles(role, status)
+    else:
+        with pytest.raises(Forbidden, match="OWNER"):
+            check_can_change_roles(role, status)

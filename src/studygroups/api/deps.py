@@ -13,6 +13,7 @@ from studygroups.domain.errors import RateLimited
 from studygroups.identity import Identity, TokenCache
 from studygroups.ratelimit import RateLimiter
 from studygroups.services.commands import Reply, RetryKey, execute
+from studygroups.services.groups import PlaylistLimit
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
@@ -30,6 +31,7 @@ class ApiState:
     tokens: TokenCache = field(default_factory=TokenCache)
     read_limiter: RateLimiter | None = None  # REST_READS_PER_SECOND; None: reads unlimited
     on_read_limited: Callable[[], None] | None = None  # counts a refused read
+    playlist: PlaylistLimit = field(default_factory=PlaylistLimit)
 
 
 async def api_state(request: Request) -> ApiState:

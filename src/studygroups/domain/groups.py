@@ -1,10 +1,11 @@
-"""Group membership: roles, statuses and the invite → accept → remove transitions."""
+"""Group membership: roles, statuses, the invite → accept → remove transitions, role changes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
-from studygroups.domain.errors import Conflict, Forbidden, Invalid
+from studygroups.domain.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 class MemberRole(StrEnum):
@@ -20,6 +21,7 @@ class MemberStatus(StrEnum):
 
 
 GROUP_NAME_MAX = 200
+SCOPE_MAX = {"scope_type": 64, "scope_id": 200}
 
 
 def clean_group_name(name: str) -> str:
@@ -27,6 +29,28 @@ def clean_group_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > GROUP_NAME_MAX:
         raise Invalid(f"name must be 1..{GROUP_NAME_MAX} characters")
+    return cleaned
+
+
+def clean_scope(label: str, value: str | None) -> str | None:
+    """`scope_type` (at most 64 characters) or `scope_id` (at most 200); None clears it."""
+    limit = SCOPE_MAX[label]
+    if value is not None and len(value) > limit:
+        raise Invalid(f"{label} must be at most {limit} characters")
+    return value
+
+
+def clean_group_changes(changes: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The fields a PATCH sent, cleaned: a name (never null) and scopes (null clears them).
+    Nothing sent is nothing to change."""
+    cleaned: dict[str, str | None] = {}
+    for label, value in changes.items():
+        if label == "name":
+            if value is None:
+                raise Invalid("name cannot be null; leave it out to keep the name")
+            cleaned[label] = clean_group_name(value)
+        elif label in SCOPE_MAX:
+            cleaned[label] = clean_scope(label, value)
     return cleaned
 
 
@@ -72,3 +96,23 @@ def check_can_remove(
         raise Forbidden("only the group's OWNER or MOD may remove other members")
     if target_role is MemberRole.OWNER and actor_role is not MemberRole.OWNER:
         raise Forbidden("only an OWNER may remove an OWNER")
+
+
+def check_role_change(
+    target_role: MemberRole | None,
+    target_status: MemberStatus | None,
+    new_role: MemberRole,
+    active_owners: int,
+) -> None:
+    """An INVITED or ACTIVE member's role may change, as long as the group keeps an ACTIVE OWNER.
+
+    `active_owners` counts the group's ACTIVE OWNERs before the change (the actor included).
+    Who may change roles is permissions.check_can_change_roles.
+    """
+    if target_status is None:
+        raise NotFound("the user is not a member of this group")
+    if target_status is MemberStatus.REMOVED:
+        raise Conflict("the user was removed from this group; invite them again instead")
+    demoting_an_owner = target_role is MemberRole.OWNER and new_role is not MemberRole.OWNER
+    if target_status is MemberStatus.ACTIVE and demoting_an_owner and active_owners <= 1:
+        raise Conflict("the group's last OWNER cannot be demoted; make another member OWNER first")

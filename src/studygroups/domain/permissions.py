@@ -27,6 +27,31 @@ def check_active_member(status: MemberStatus | None) -> None:
         raise Forbidden("you are not an active member of this group")
 
 
+# --- group administration (API.md §3 "Groups") ------------------------------------------------
+
+
+def can_change_roles(role: MemberRole | None, status: MemberStatus | None) -> bool:
+    """Only an ACTIVE OWNER changes members' roles (MODs moderate, but do not promote)."""
+    return status is MemberStatus.ACTIVE and role is MemberRole.OWNER
+
+
+def check_can_edit_group(role: MemberRole | None, status: MemberStatus | None) -> None:
+    """Renaming a group or changing its scope is for its ACTIVE OWNER or MOD."""
+    if not is_moderator(role, status):
+        raise Forbidden("only the group's OWNER or MOD may change the group")
+
+
+def check_can_manage_playlist(role: MemberRole | None, status: MemberStatus | None) -> None:
+    """Adding and removing playlist contents is for the group's ACTIVE OWNER or MOD."""
+    if not is_moderator(role, status):
+        raise Forbidden("only the group's OWNER or MOD may change the playlist")
+
+
+def check_can_change_roles(role: MemberRole | None, status: MemberStatus | None) -> None:
+    if not can_change_roles(role, status):
+        raise Forbidden("only the group's OWNER may change members' roles")
+
+
 def check_can_facilitate(
     group_role: MemberRole | None,
     group_status: MemberStatus | None,

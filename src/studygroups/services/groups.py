@@ -1,21 +1,45 @@
-"""Group use cases: create, list, invite, accept, remove."""
+"""Group use cases: create, list, change, invite, accept, change a role, remove; the playlist.
+
+Every change locks the group's row first (SELECT … FOR UPDATE on PostgreSQL; SQLite has one
+writer), so rules that count members or positions see every earlier change of the group. None
+of them records a durable event: groups have no event log (docs/api.md, "Groups").
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from studygroups.domain import groups as rules
-from studygroups.domain.errors import Forbidden, Invalid, NotFound
+from studygroups.domain import playlist
+from studygroups.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from studygroups.domain.groups import MemberRole, MemberStatus
-from studygroups.domain.permissions import check_active_member
+from studygroups.domain.permissions import (
+    check_active_member,
+    check_can_change_roles,
+    check_can_edit_group,
+    check_can_manage_playlist,
+)
 from studygroups.identity import Identity
 from studygroups.services import views
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import groups as group_rows
 from studygroups.storage import users
-from studygroups.storage.tables import Group, GroupMember
+from studygroups.storage.tables import Group, GroupContent, GroupMember
 
-SCOPE_MAX = 200
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class PlaylistLimit:
+    """At most `max_contents` contents per playlist (MAX_GROUP_CONTENTS); `on_full` is told
+    each time a content is refused for it."""
+
+    max_contents: int = 500
+    on_full: Callable[[], None] = _nothing
 
 
 async def create_group(
@@ -23,9 +47,8 @@ async def create_group(
 ) -> views.Json:
     """A new group with the caller as its ACTIVE OWNER."""
     cleaned = rules.clean_group_name(name)
-    for label, value in (("scope_type", scope_type), ("scope_id", scope_id)):
-        if value is not None and len(value) > SCOPE_MAX:
-            raise Invalid(f"{label} must be at most {SCOPE_MAX} characters")
+    rules.clean_scope("scope_type", scope_type)
+    rules.clean_scope("scope_id", scope_id)
     now = uow.now()
     row = Group(
         id=str(uuid.uuid4()),
@@ -54,7 +77,12 @@ async def create_group(
 async def group_detail(uow: UnitOfWork, row: Group) -> views.Json:
     await uow.db.flush()
     members = await group_rows.members_with_users(uow.db, row.id)
-    return {**views.group(row), "members": [views.member(m, u) for m, u in members]}
+    contents = await group_rows.contents(uow.db, row.id)
+    return {
+        **views.group(row),
+        "members": [views.member(m, u) for m, u in members],
+        "contents": [views.group_content(c) for c in contents],
+    }
 
 
 async def list_groups(uow: UnitOfWork, actor: Identity) -> list[views.Json]:
@@ -77,6 +105,23 @@ async def get_group(uow: UnitOfWork, actor: Identity, group_id: str) -> views.Js
     group = await _load_group(uow, group_id)
     me = await group_rows.membership(uow.db, group_id, actor.user_id)
     check_active_member(MemberStatus(me.status) if me else None)
+    return await group_detail(uow, group)
+
+
+async def update_group(
+    uow: UnitOfWork, actor: Identity, group_id: str, changes: Mapping[str, str | None]
+) -> views.Json:
+    """PATCH: the fields sent change (a null scope clears it), the others stay; none sent is a
+    no-op. ACTIVE OWNER/MOD only."""
+    cleaned = rules.clean_group_changes(changes)
+    group = await _load_group(uow, group_id, lock=True)
+    me = await group_rows.membership(uow.db, group_id, actor.user_id)
+    check_can_edit_group(*_role_status(me))
+    group.name = cleaned.get("name") or group.name
+    if "scope_type" in cleaned:
+        group.scope_type = cleaned["scope_type"]
+    if "scope_id" in cleaned:
+        group.scope_id = cleaned["scope_id"]
     return await group_detail(uow, group)
 
 
@@ -140,6 +185,65 @@ async def remove_member(
     await uow.db.flush()
     uow.remove_user_after_commit(user_id, await group_rows.open_session_ids(uow.db, group_id))
     return await _member_json(uow, target)
+
+
+async def change_role(
+    uow: UnitOfWork, actor: Identity, group_id: str, user_id: str, role: MemberRole
+) -> views.Json:
+    """An ACTIVE OWNER sets an INVITED or ACTIVE member's role; the last ACTIVE OWNER stays one.
+
+    The group's row lock makes two OWNERs demoting each other (or themselves) at once take
+    turns: the second sees the first's change, so the group never loses its last OWNER.
+    """
+    await _load_group(uow, group_id, lock=True)
+    me = await group_rows.membership(uow.db, group_id, actor.user_id)
+    check_can_change_roles(*_role_status(me))
+    target = await group_rows.membership(uow.db, group_id, user_id)
+    owners = await group_rows.active_owner_count(uow.db, group_id)
+    rules.check_role_change(*_role_status(target), role, owners)
+    assert target is not None  # check_role_change refuses a missing member
+    if target.role != role:
+        target.role, target.updated_at = role, uow.now()
+    return await _member_json(uow, target)
+
+
+async def add_content(
+    uow: UnitOfWork, actor: Identity, group_id: str, content_id: str, limit: PlaylistLimit
+) -> views.Json:
+    """Put a content at the end of the playlist. ACTIVE OWNER/MOD only; listed once."""
+    content_id = playlist.clean_content_id(content_id)
+    await _load_group(uow, group_id, lock=True)  # positions are taken one writer at a time
+    me = await group_rows.membership(uow.db, group_id, actor.user_id)
+    check_can_manage_playlist(*_role_status(me))
+    playlist.check_not_listed(await group_rows.content(uow.db, group_id, content_id) is not None)
+    listed, last_position = await group_rows.playlist_size(uow.db, group_id)
+    try:
+        playlist.check_room(listed, limit.max_contents)
+    except Conflict:
+        limit.on_full()
+        raise
+    row = GroupContent(
+        group_id=group_id,
+        content_id=content_id,
+        position=playlist.next_position(last_position),
+        added_by=actor.user_id,
+        added_at=uow.now(),
+    )
+    uow.db.add(row)
+    await uow.db.flush()
+    return views.group_content(row)
+
+
+async def remove_content(uow: UnitOfWork, actor: Identity, group_id: str, content_id: str) -> None:
+    """Take a content off the playlist; the others keep their positions. ACTIVE OWNER/MOD only."""
+    await _load_group(uow, group_id, lock=True)
+    me = await group_rows.membership(uow.db, group_id, actor.user_id)
+    check_can_manage_playlist(*_role_status(me))
+    row = await group_rows.content(uow.db, group_id, content_id)
+    playlist.check_listed(row is not None)
+    assert row is not None  # check_listed refuses a content that is not listed
+    await uow.db.delete(row)
+    await uow.db.flush()
 
 
 async def _member_json(uow: UnitOfWork, member: GroupMember) -> views.Json:

@@ -10,6 +10,7 @@ from studygroups.storage.tables import (
     Activity,
     ChatMessage,
     Group,
+    GroupContent,
     GroupMember,
     GroupSession,
     ReadCursor,
@@ -41,6 +42,15 @@ def member(row: GroupMember, user: User | None) -> Json:
         "status": row.status,
         "invited_by": row.invited_by,
         "updated_at": iso_timestamp(row.updated_at),
+    }
+
+
+def group_content(row: GroupContent) -> Json:
+    return {
+        "content_id": row.content_id,
+        "position": row.position,
+        "added_by": row.added_by,
+        "added_at": iso_timestamp(row.added_at),
     }
 
 

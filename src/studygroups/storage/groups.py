@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studygroups.storage.tables import Group, GroupMember, GroupSession, User
+from studygroups.storage.tables import Group, GroupContent, GroupMember, GroupSession, User
 
 
 async def get(db: AsyncSession, group_id: str) -> Group | None:
@@ -33,6 +33,19 @@ async def active_member_ids(db: AsyncSession, group_id: str) -> list[str]:
         )
     )
     return list(rows)
+
+
+async def active_owner_count(db: AsyncSession, group_id: str) -> int:
+    count = await db.scalar(
+        select(func.count())
+        .select_from(GroupMember)
+        .where(
+            GroupMember.group_id == group_id,
+            GroupMember.role == "OWNER",
+            GroupMember.status == "ACTIVE",
+        )
+    )
+    return int(count or 0)
 
 
 async def of_user(db: AsyncSession, user_id: str) -> list[tuple[Group, GroupMember]]:
@@ -76,3 +89,29 @@ async def open_session_ids(db: AsyncSession, group_id: str) -> list[str]:
         )
     )
     return list(rows)
+
+
+async def contents(db: AsyncSession, group_id: str) -> list[GroupContent]:
+    """The group's playlist in order."""
+    rows = await db.scalars(
+        select(GroupContent)
+        .where(GroupContent.group_id == group_id)
+        .order_by(GroupContent.position)
+    )
+    return list(rows)
+
+
+async def content(db: AsyncSession, group_id: str, content_id: str) -> GroupContent | None:
+    return await db.get(GroupContent, (group_id, content_id))
+
+
+async def playlist_size(db: AsyncSession, group_id: str) -> tuple[int, int | None]:
+    """How many contents the playlist holds, and the last position (None when empty)."""
+    row = (
+        await db.execute(
+            select(func.count(), func.max(GroupContent.position)).where(
+                GroupContent.group_id == group_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]

@@ -5,14 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(64)
 USER_ID = String(255)
 
+# Constraint names are PostgreSQL's own defaults, so the names revision 0001 left to the server
+# are exactly the names the models give (docs/architecture.md, "Constraint names"). "ix" is
+# SQLAlchemy's default, kept. A constraint with an explicit name keeps it.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "pk": "%(table_name)s_pkey",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+}
+
 
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
@@ -52,6 +73,20 @@ class GroupMember(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_group_members_user", "user_id", "status"),)
+
+
+class GroupContent(Base):
+    """A content of the group's playlist (an id of the learning app's content), in `position`
+    order; positions keep their gaps when a content is removed."""
+
+    __tablename__ = "group_contents"
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    content_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("group_id", "position"),)
 
 
 class GroupSession(Base):
