@@ -155,8 +155,8 @@ async def fresh_postgres_url() -> AsyncIterator[str]:
         yield database_url
 
 
-async def test_the_initial_migration_is_the_single_head_with_revision_0001() -> None:
-    assert _head() == "0001"
+async def test_the_correct_option_migration_is_the_single_head_with_revision_0003() -> None:
+    assert _head() == "0003"
 
 
 async def test_upgrade_creates_every_table_of_the_models(url: str) -> None:
