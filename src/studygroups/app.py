@@ -24,7 +24,7 @@ from studygroups.api.connections import (
 )
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import chat, groups, ops, sessions
+from studygroups.api.routes import chat, groups, ops, results, sessions
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
@@ -164,7 +164,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     api.state.metrics = metrics
     api.state.readiness = readiness
     errors.install(api)
-    for router in (groups.router, sessions.router, chat.router, ops.router):
+    for router in (groups.router, sessions.router, results.router, chat.router, ops.router):
         api.include_router(router)
     api.add_middleware(
         CORSMiddleware,

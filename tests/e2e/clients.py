@@ -35,6 +35,7 @@ DURABLE_EVENTS = frozenset(
         "session.ended",
         "session.statusChanged",
         "round.advanced",
+        "round.results",
         "prompt.updated",
         "vote.submitted",
         "revote.submitted",

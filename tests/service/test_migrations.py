@@ -157,12 +157,15 @@ async def fresh_postgres_url() -> AsyncIterator[str]:
         yield database_url
 
 
-async def test_the_group_admin_migration_0002_follows_0001_as_the_single_head() -> None:
+async def test_the_group_admin_migration_0002_follows_0001() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config("unused"))
 
-    assert _head() == "0002"
     revision = script.get_revision("0002")
     assert revision is not None and revision.down_revision == "0001"
+
+
+async def test_the_correct_option_migration_is_the_single_head_with_revision_0003() -> None:
+    assert _head() == "0003"
 
 
 async def test_upgrade_creates_every_table_of_the_models(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 
@@ -14,12 +15,14 @@ from studygroups.domain.events import (
     PromptUpdated,
     RevoteSubmitted,
     RoundAdvanced,
+    RoundResults,
     SessionEnded,
     SessionStarted,
     SessionStatusChanged,
     SharedCardCreated,
     VoteSubmitted,
 )
+from studygroups.domain.results import Phase
 from studygroups.domain.rounds import RoundStatus
 
 CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
@@ -219,3 +222,35 @@ def test_events_are_immutable() -> None:
 def test_the_base_event_cannot_be_made_without_a_payload_of_its_own() -> None:
     with pytest.raises(TypeError):
         DomainEvent(session_id="s1")  # type: ignore[abstract]
+
+
+def test_only_the_advance_to_done_carries_the_correct_option() -> None:
+    def advanced(status: RoundStatus, previous: RoundStatus) -> RoundAdvanced:
+        return RoundAdvanced("s1", "r1", 2, status, previous, correct_option="4")
+
+    done = advanced(RoundStatus.DONE, RoundStatus.EXPLAINING).payload()
+    unset = RoundAdvanced("s1", "r1", 2, RoundStatus.DONE, RoundStatus.EXPLAINING).payload()
+    earlier = [advanced(s, p).payload() for p, s in itertools.pairwise(list(RoundStatus)[:-1])]
+
+    assert (done["correctOption"], unset["correctOption"]) == ("4", None)
+    assert all("correctOption" not in payload for payload in earlier)
+    assert all("4" not in json.dumps(payload) for payload in earlier)
+
+
+def test_prompt_updated_cannot_be_built_with_a_correct_option() -> None:
+    assert "correct_option" not in {field.name for field in dataclasses.fields(PromptUpdated)}
+
+
+def test_round_results_carries_the_closed_phase_its_counts_and_total_as_plain_json() -> None:
+    event = RoundResults("s1", "r1", 2, Phase.REVOTE, counts={"3": 1, "4": 2}, total=3)
+
+    assert event.name == "round.results"
+    assert event.payload() == {
+        "sessionId": "s1",
+        "roundId": "r1",
+        "roundIndex": 2,
+        "phase": "REVOTE",
+        "counts": {"3": 1, "4": 2},
+        "total": 3,
+    }
+    assert json.dumps(event.payload())

@@ -57,6 +57,12 @@ class UpdatePrompt(Body):
     prompt_text: StrictStr = Field(min_length=1, max_length=2000)
     options: list[StrictStr] | None = Field(default=None, max_length=20)
     linked_highlight_ids: list[StrictStr] | None = Field(default=None, max_length=100)
+    correct_option: StrictStr | None = Field(
+        default=None,
+        max_length=500,
+        description="One of `options`; null clears it; left out, it stays while still an option."
+        " Only facilitators see it before the round is DONE.",
+    )
 
 
 class Advance(Body):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from studygroups.domain.activity import ActivityType
+from studygroups.domain.results import Phase
 from studygroups.domain.rounds import RoundStatus
 
 JsonObject = dict[str, object]
@@ -63,15 +64,20 @@ class RoundAdvanced(DomainEvent):
     round_index: int
     status: RoundStatus
     previous_status: RoundStatus
+    # Revealed only by the advance to DONE; no other round.advanced carries the key.
+    correct_option: str | None = None
 
     def payload(self) -> JsonObject:
-        return {
+        payload: JsonObject = {
             "sessionId": self.session_id,
             "roundId": self.round_id,
             "roundIndex": self.round_index,
             "status": str(self.status),
             "previousStatus": str(self.previous_status),
         }
+        if self.status is RoundStatus.DONE:
+            payload["correctOption"] = self.correct_option
+        return payload
 
 
 @dataclass(frozen=True)
@@ -156,4 +162,26 @@ class ChatMessagePosted(DomainEvent):
             "message": self.message,
             "userId": self.user_id,
             "userName": self.user_name,
+        }
+
+
+@dataclass(frozen=True)
+class RoundResults(DomainEvent):
+    """The final tally of a voting phase, recorded right after the advance that closes it."""
+
+    name: ClassVar[str] = "round.results"
+    round_id: str
+    round_index: int
+    phase: Phase
+    counts: dict[str, int]
+    total: int
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "phase": str(self.phase),
+            "counts": dict(self.counts),
+            "total": self.total,
         }

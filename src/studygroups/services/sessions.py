@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from studygroups.domain import results as result_rules
 from studygroups.domain import rounds as round_rules
 from studygroups.domain import sessions as session_rules
 from studygroups.domain.activity import ActivityType
@@ -18,10 +19,11 @@ from studygroups.domain.events import (
 )
 from studygroups.domain.groups import MemberStatus
 from studygroups.domain.permissions import check_active_member, check_can_facilitate
+from studygroups.domain.results import UNCHANGED, Unchanged
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
 from studygroups.identity import Identity
-from studygroups.services import views
+from studygroups.services import results, views
 from studygroups.services.access import SessionAccess, load_session
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import event_log, users
@@ -137,6 +139,9 @@ async def session_detail(
                     "revoted_user_ids": revoted,
                 },
                 "has_shared_card": any(c.round_id == row.id for c in cards),
+                "correct_option": results.visible_correct_option(
+                    row, facilitates=viewer_facilitates
+                ),
             }
         )
     return {
@@ -211,12 +216,19 @@ async def update_prompt(
     prompt_text: str,
     options: Sequence[str] | None,
     linked_highlight_ids: Sequence[str] | None,
+    correct_option: str | Unchanged | None = UNCHANGED,
 ) -> views.Json:
+    """Replace the prompt and options; `correct_option` left out stays while still an option."""
     access = await _facilitated(uow, actor, session_id)
     session_rules.check_not_finished(access.status)
     row = await load_round(uow, access.session, round_index)
     text, cleaned_options, highlights = round_rules.clean_prompt(
         prompt_text, options, linked_highlight_ids
+    )
+    row.correct_option = (
+        result_rules.kept_correct_option(row.correct_option, cleaned_options)
+        if isinstance(correct_option, Unchanged)
+        else result_rules.clean_correct_option(correct_option, cleaned_options)
     )
     row.prompt_text, row.options = text, cleaned_options
     if highlights is not None:
@@ -231,7 +243,7 @@ async def update_prompt(
             options=cleaned_options,
         ),
     )
-    return {**views.round_(row), "seq": event.seq}
+    return {**views.round_(row), "correct_option": row.correct_option, "seq": event.seq}
 
 
 def acted(activity: Sequence[Activity], kind: ActivityType) -> set[str]:
@@ -260,17 +272,18 @@ async def advance_round(
     row = await load_round(uow, access.session, round_index)
     activity = await session_rows.activity(uow.db, session_id, round_id=row.id)
     current = RoundStatus(row.status)
+    members = await eligible_voters(uow, session_id, access.session.group_id)
     round_rules.check_advance(
         current,
         target,
-        members=await eligible_voters(uow, session_id, access.session.group_id),
+        members=members,
         voted=acted(activity, ActivityType.PI_VOTE_SUBMIT),
         revoted=acted(activity, ActivityType.PI_REVOTE_SUBMIT),
         has_explanation=await session_rows.shared_card(uow.db, row.id) is not None,
         force=force,
     )
     row.status, row.status_changed_at = target, uow.now()
-    [event] = await uow.record(
+    recorded = await uow.record(
         session_id,
         RoundAdvanced(
             session_id,
@@ -278,13 +291,16 @@ async def advance_round(
             round_index=round_index,
             status=target,
             previous_status=current,
+            correct_option=row.correct_option,
         ),
+        *results.closing_results(session_id, row, current, activity, members),
     )
     return {
         **views.round_(row),
+        "correct_option": row.correct_option,
         "session_id": session_id,
         "previous_status": current,
-        "seq": event.seq,
+        "seq": recorded[-1].seq,  # round.results follows round.advanced when a vote closes
     }
 
 

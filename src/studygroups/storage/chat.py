@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studygroups.storage.tables import ChatMessage, ReadCursor
@@ -64,3 +64,13 @@ async def cursors(db: AsyncSession, session_id: str) -> list[ReadCursor]:
         select(ReadCursor).where(ReadCursor.session_id == session_id).order_by(ReadCursor.user_id)
     )
     return list(rows)
+
+
+async def counts(db: AsyncSession, session_id: str) -> dict[tuple[int, str], int]:
+    """How many messages each user posted in each round: {(round_index, user_id): n}."""
+    rows = await db.execute(
+        select(ChatMessage.round_index, ChatMessage.user_id, func.count())
+        .where(ChatMessage.session_id == session_id)
+        .group_by(ChatMessage.round_index, ChatMessage.user_id)
+    )
+    return {(round_index, user_id): int(n) for round_index, user_id, n in rows}

@@ -124,6 +124,8 @@ class Round(Base):
     status: Mapped[str] = mapped_column(String(16))
     prompt_text: Mapped[str | None] = mapped_column(Text)
     options: Mapped[list[Any] | None]
+    # One of `options`; only facilitators see it before the round is DONE (migration 0003).
+    correct_option: Mapped[str | None] = mapped_column(String(500))
     linked_highlight_ids: Mapped[list[Any] | None]
     vote_sec: Mapped[int] = mapped_column(Integer)
     discuss_sec: Mapped[int] = mapped_column(Integer)

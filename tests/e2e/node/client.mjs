@@ -20,6 +20,7 @@ const DURABLE = [
   "session.ended",
   "session.statusChanged",
   "round.advanced",
+  "round.results",
   "prompt.updated",
   "vote.submitted",
   "revote.submitted",

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, State, WriterDep
 from studygroups.api.schemas import Advance, CreateSession, SetStatus, SubmitActivity, UpdatePrompt
+from studygroups.domain.results import UNCHANGED
 from studygroups.services import activity, presence, sessions
 
 router = APIRouter(prefix="/group-sessions", tags=["sessions"])
@@ -59,6 +60,7 @@ async def update_prompt(
             body.prompt_text,
             body.options,
             body.linked_highlight_ids,
+            body.correct_option if "correct_option" in body.model_fields_set else UNCHANGED,
         )
     )
 
