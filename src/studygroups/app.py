@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from studygroups import __version__
-from studygroups.api import errors
+from studygroups.api import docs, errors
 from studygroups.api.connections import (
     ConnectionGuard,
     GuardedHttpProtocol,
@@ -147,7 +147,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         lifespan=lifespan,
         description="Real-time peer-instruction study-group sessions. "
         "Socket.IO namespace /study-groups at /socket.io/.",
+        docs_url=None,  # docs.install serves /docs from the package, not from a CDN
+        redoc_url=None,
     )
+    docs.install(api)
     api.state.api = ApiState(
         units=units,
         users=users,

@@ -10,16 +10,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from tests.conftest import SECRET, token
 from tests.e2e.clients import Peer
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -146,6 +148,18 @@ async def eventually(
         await asyncio.sleep(interval)
     seen = f": {describe()}" if describe is not None else ""
     assert predicate(), f"condition still false after {timeout} s{seen}"
+
+
+async def eventually_equals(
+    probe: Callable[[], Awaitable[T]], expected: T, timeout: float = 10.0, interval: float = 0.05
+) -> None:
+    """Wait until `await probe()` answers `expected`; fail with its last answer otherwise."""
+    deadline = time.monotonic() + timeout
+    answer = await probe()
+    while answer != expected and time.monotonic() < deadline:
+        await asyncio.sleep(interval)
+        answer = await probe()
+    assert answer == expected, f"still {answer!r} after {timeout} s, not {expected!r}"
 
 
 async def ready(client: httpx.AsyncClient) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.e2e.clients import TIMESTAMP, Peer, Peers, is_error
@@ -52,6 +54,21 @@ async def test_a_second_typing_within_250_ms_is_rate_limited_and_not_relayed(
     await bo.settle()
     assert [t["isTyping"] for t in bo.of("chat.typing")] == [True]
     assert ana_tabs[1].connected
+
+
+async def test_typing_is_relayed_again_once_250_ms_have_passed(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario, ana_tabs, bo = await _room(peers, rest)
+    payload = {"sessionId": scenario.session_id, "isTyping": True}
+
+    first = await ana_tabs[0].call("typing", payload)
+    await asyncio.sleep(0.3)  # the limit's own interval, on the real clock (a slow run waits more)
+    again = await ana_tabs[1].call("typing", {**payload, "isTyping": False})
+
+    assert (first, again) == ({"success": True}, {"success": True})
+    await bo.wait_for("chat.typing", 2)
+    assert [t["isTyping"] for t in bo.of("chat.typing")] == [True, False]
 
 
 async def test_typing_in_a_session_the_socket_has_not_joined_is_refused(

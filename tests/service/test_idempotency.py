@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.conftest import LiveServer, auth
+from studygroups.app import build
+from studygroups.services.commands import purge_expired_keys
+from tests.conftest import LiveServer, auth, make_settings
 from tests.service.observe import feed_events, session_seq, snapshot
 from tests.support import Scenario, make_session
 
@@ -18,6 +22,9 @@ async def _with_key(
     return await http.request(
         method, path, json=body, headers={**auth(user), "Idempotency-Key": key}
     )
+
+
+KEPT_FOR = timedelta(hours=24)  # API.md: a key is remembered for at least 24 hours
 
 
 def _chat_path(scenario: Scenario) -> str:
@@ -213,3 +220,44 @@ async def test_concurrent_twins_get_the_same_answer_and_record_one_event(
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         assert sum(e["event"] == "chat.message" for e in events) == 5
         assert sum(e["event"] == "vote.submitted" for e in events) == 1
+
+
+async def test_a_key_is_honoured_for_24_hours_and_forgotten_once_purged_after_that(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = MovableClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    service = build(make_settings(database_url, tmp_path), clock=clock)
+    transport = httpx.ASGITransport(app=service.asgi)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            first = await _with_key(http, "POST", "/groups", "ana", "group-1", {"name": "Bio"})
+
+            clock.now += KEPT_FOR
+            await purge_expired_keys(service.units)
+            a_day_later = await _with_key(
+                http, "POST", "/groups", "ana", "group-1", {"name": "Bio"}
+            )
+            clock.now += timedelta(seconds=1)
+            await purge_expired_keys(service.units)
+            after_purge = await _with_key(
+                http, "POST", "/groups", "ana", "group-1", {"name": "Bio"}
+            )
+
+            listed = await http.get("/groups", headers=auth("ana"))
+    finally:
+        await service.database.dispose()
+    assert (first.status_code, a_day_later.status_code) == (201, 201)
+    assert a_day_later.json()["id"] == first.json()["id"]
+    assert after_purge.status_code == 201
+    assert after_purge.json()["id"] != first.json()["id"]
+    assert {g["id"] for g in listed.json()} == {first.json()["id"], after_purge.json()["id"]}
+
+
+class MovableClock:
+    """The unit of work's clock, moved by the test: `build(settings, clock=...)`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
