@@ -25,7 +25,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number (a limit: zero or less would refuse everything)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -33,8 +34,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
     return value
 
 
@@ -91,13 +99,15 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
             # -- connections and resources --
-            socket_max_buffered_bytes=_int(env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
-            auth_timeout_seconds=_float(env, "AUTH_TIMEOUT_SECONDS", 10.0),
-            http_header_timeout_seconds=_float(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
-            http_body_timeout_seconds=_float(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
-            max_connections=_int(env, "MAX_CONNECTIONS", 10_000),
-            rest_reads_per_second=_float(env, "REST_READS_PER_SECOND", 20.0),
-            rest_read_burst=_int(env, "REST_READ_BURST", 60),
+            socket_max_buffered_bytes=_positive_int(
+                env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024
+            ),
+            auth_timeout_seconds=_positive(env, "AUTH_TIMEOUT_SECONDS", 10.0),
+            http_header_timeout_seconds=_positive(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
+            http_body_timeout_seconds=_positive(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
+            max_connections=_positive_int(env, "MAX_CONNECTIONS", 10_000),
+            rest_reads_per_second=_positive(env, "REST_READS_PER_SECOND", 20.0),
+            rest_read_burst=_positive_int(env, "REST_READ_BURST", 60),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]
