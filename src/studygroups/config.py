@@ -33,7 +33,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number (a limit: zero or less would refuse everything)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -41,15 +42,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+        raise ConfigError(f"{name} must be a positive integer, got {value}")
     return value
 
 
@@ -122,18 +123,20 @@ class Settings:
             socket_event_burst=_int(env, "SOCKET_EVENT_BURST", 120),
             socket_event_flood_limit=_int(env, "SOCKET_EVENT_FLOOD_LIMIT", 300),
             # -- connections and resources --
-            socket_max_buffered_bytes=_int(env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
-            auth_timeout_seconds=_float(env, "AUTH_TIMEOUT_SECONDS", 10.0),
-            http_header_timeout_seconds=_float(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
-            http_body_timeout_seconds=_float(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
-            max_connections=_int(env, "MAX_CONNECTIONS", 10_000),
-            rest_reads_per_second=_float(env, "REST_READS_PER_SECOND", 20.0),
-            rest_read_burst=_int(env, "REST_READ_BURST", 60),
+            socket_max_buffered_bytes=_positive_int(
+                env, "SOCKET_MAX_BUFFERED_BYTES", 4 * 1024 * 1024
+            ),
+            auth_timeout_seconds=_positive(env, "AUTH_TIMEOUT_SECONDS", 10.0),
+            http_header_timeout_seconds=_positive(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0),
+            http_body_timeout_seconds=_positive(env, "HTTP_BODY_TIMEOUT_SECONDS", 30.0),
+            max_connections=_positive_int(env, "MAX_CONNECTIONS", 10_000),
+            rest_reads_per_second=_positive(env, "REST_READS_PER_SECOND", 20.0),
+            rest_read_burst=_positive_int(env, "REST_READ_BURST", 60),
             # -- sessions, tokens and recovery (sec-session) --
-            replay_max_bytes=_positive(env, "REPLAY_MAX_BYTES", 1024 * 1024),
-            max_sockets_per_user=_positive(env, "MAX_SOCKETS_PER_USER", 20),
+            replay_max_bytes=_positive_int(env, "REPLAY_MAX_BYTES", 1024 * 1024),
+            max_sockets_per_user=_positive_int(env, "MAX_SOCKETS_PER_USER", 20),
             # -- group administration (issue 15): the group's content playlist
-            max_group_contents=_int(env, "MAX_GROUP_CONTENTS", 500),
+            max_group_contents=_positive_int(env, "MAX_GROUP_CONTENTS", 500),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

@@ -50,6 +50,13 @@ class RateLimiter:
         self._buckets[key] = (tokens - cost, now)
         return True
 
+    def settle(self, key: object, tokens: float) -> None:
+        """Correct a taken cost once the work's size is known: give back `tokens` (never above
+        the burst), or take more when negative (the bucket may go below zero: wait longer)."""
+        if key in self._buckets:
+            held, last = self._buckets[key]
+            self._buckets[key] = (min(self._limit.burst, held + tokens), last)
+
     def forget(self, key: object) -> None:
         self._buckets.pop(key, None)
 

@@ -50,16 +50,58 @@ async def _identify(state: ApiState, authorization: str | None) -> Identity:
     return identity
 
 
+# A read takes one token from its user's bucket, plus one per this many rows. A `/feed` page of
+# 1,000 events can weigh 12 MB: a read reserves tokens for the rows its `limit` allows (so
+# concurrent big reads are bounded while they run) and gets back those for rows it did not
+# return (so a big `limit` on a short feed costs one token); rows beyond it are charged after.
+ROWS_PER_TOKEN = 100
+
+
+@dataclass
+class ReadCost:
+    """The tokens of one read: reserved for the rows it may return, settled for those it did."""
+
+    limiter: RateLimiter
+    key: str
+    limit_rows: int
+
+    def reserve(self) -> bool:
+        return self.limiter.allow(self.key, 1 + self.limit_rows // ROWS_PER_TOKEN)
+
+    def settle(self, result: Any) -> None:
+        unused = self.limit_rows // ROWS_PER_TOKEN - _rows(result) // ROWS_PER_TOKEN
+        if unused:
+            self.limiter.settle(self.key, unused)
+
+    @staticmethod
+    def asked(request: Request) -> int:
+        """The rows a request asks for with `limit` (0 when it does not)."""
+        limit = request.query_params.get("limit", "")
+        return int(limit) if limit.isdigit() and len(limit) < 7 else 0
+
+
+def _rows(result: Any) -> int:
+    if isinstance(result, list):
+        return len(result)
+    if isinstance(result, dict):
+        return sum(len(value) for value in result.values() if isinstance(value, list))
+    return 0
+
+
 @dataclass
 class Reader:
     """Runs a read-only query in its own unit of work."""
 
     identity: Identity
     units: UnitOfWorkFactory
+    cost: ReadCost | None = None
 
     async def __call__(self, query: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
         async with self.units(writing=False) as uow:
-            return await query(uow)
+            result = await query(uow)
+        if self.cost is not None:
+            self.cost.settle(result)
+        return result
 
 
 # Readers and writers are one dependency each, not a chain (state, then identity, then this):
@@ -67,23 +109,14 @@ class Reader:
 async def reader(request: Request, authorization: Authorization = None) -> Reader:
     state: ApiState = request.app.state.api
     identity = await _identify(state, authorization)
-    limiter = state.read_limiter
-    if limiter is not None and not limiter.allow(identity.user_id, read_cost(request)):
-        if state.on_read_limited is not None:
-            state.on_read_limited()
-        raise RateLimited("too many reads; slow down")
-    return Reader(identity, state.units)
-
-
-# A read asking for `limit` rows takes one token more per this many: a `/feed` page of 1,000
-# events can weigh 12 MB, so its size, not the call, is what costs.
-ROWS_PER_TOKEN = 100
-
-
-def read_cost(request: Request) -> float:
-    """Tokens a read takes from its user's bucket."""
-    limit = request.query_params.get("limit", "")
-    return 1.0 + (int(limit) // ROWS_PER_TOKEN if limit.isdigit() and len(limit) < 7 else 0)
+    cost = None
+    if state.read_limiter is not None:
+        cost = ReadCost(state.read_limiter, identity.user_id, ReadCost.asked(request))
+        if not cost.reserve():
+            if state.on_read_limited is not None:
+                state.on_read_limited()
+            raise RateLimited("too many reads; slow down")
+    return Reader(identity, state.units, cost)
 
 
 ReaderDep = Annotated[Reader, Depends(reader)]
