@@ -5,9 +5,6 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-# Why an inbound packet was refused (sec-frames): the label values of socket_packets_refused.
-REFUSAL_REASONS = ("malformed", "binary", "unknown_event", "rate_limited")
-
 
 class Metrics:
     """A registry per app, so tests can build many apps in one process."""
@@ -46,8 +43,8 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
-        for reason in REFUSAL_REASONS:
-            self.socket_packets_refused.labels(reason)
+        for reason in ("malformed", "binary", "unknown_event", "rate_limited"):
+            self.socket_packets_refused.labels(reason)  # every reason shows, from 0
         self.socket_flood_disconnects = Counter(
             "studygroups_socket_flood_disconnects_total",
             "Sockets disconnected for sending events far beyond SOCKET_EVENTS_PER_SECOND",
