@@ -50,7 +50,7 @@ def test_frontend_url_is_a_comma_separated_list_trimmed_of_spaces_and_trailing_s
 ) -> None:
     env = {
         "DATA_DIR": str(tmp_path),
-        "JWT_SECRET": "s",
+        "JWT_SECRET": "s" * 32,
         "FRONTEND_URL": " https://school.example/ ,http://localhost:5173,, https://b.example",
     }
 
@@ -68,7 +68,7 @@ def test_every_variable_of_the_table_replaces_its_default(tmp_path: Path) -> Non
         "DATA_DIR": str(tmp_path),
         "DATABASE_URL": "postgresql+asyncpg://app@db/studygroups",
         "REDIS_URL": "redis://cache:6379/2",
-        "JWT_SECRET": "a-secret-from-the-environment",
+        "JWT_SECRET": "a-secret-from-the-environment-32-bytes",
         "FRONTEND_URL": "https://school.example",
         "HOST": "0.0.0.0",
         "PORT": "9000",
@@ -85,7 +85,7 @@ def test_every_variable_of_the_table_replaces_its_default(tmp_path: Path) -> Non
     assert settings.database_url == "postgresql+asyncpg://app@db/studygroups"
     assert not settings.is_sqlite
     assert settings.redis_url == "redis://cache:6379/2"
-    assert settings.jwt_secret == "a-secret-from-the-environment"
+    assert settings.jwt_secret == "a-secret-from-the-environment-32-bytes"
     assert not (tmp_path / SECRET_FILE).exists()
     assert settings.frontend_urls == ("https://school.example",)
     assert (settings.host, settings.port, settings.log_level) == ("0.0.0.0", 9000, "DEBUG")
@@ -95,7 +95,7 @@ def test_every_variable_of_the_table_replaces_its_default(tmp_path: Path) -> Non
 
 
 def test_a_variable_set_to_the_empty_string_counts_as_unset(tmp_path: Path) -> None:
-    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": "s", "REDIS_URL": "", "PORT": ""}
+    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "REDIS_URL": "", "PORT": ""}
     env |= {"FRONTEND_URL": "", "DATABASE_URL": ""}
 
     settings = Settings.from_env(env)
@@ -108,4 +108,4 @@ def test_a_variable_set_to_the_empty_string_counts_as_unset(tmp_path: Path) -> N
 
 def test_a_number_that_is_not_an_integer_is_refused_naming_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PORT must be an integer, got 'eighty'"):
-        Settings.from_env({"DATA_DIR": str(tmp_path), "JWT_SECRET": "s", "PORT": "eighty"})
+        Settings.from_env({"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "PORT": "eighty"})

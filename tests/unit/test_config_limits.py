@@ -21,7 +21,7 @@ LIMITS = {
 
 def test_each_limit_is_read_from_its_environment_variable(tmp_path: Path) -> None:
     env = {name: raw for name, (_, raw, _) in LIMITS.items()}
-    settings = Settings.from_env({**env, "DATA_DIR": str(tmp_path), "JWT_SECRET": "s"})
+    settings = Settings.from_env({**env, "DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32})
     for field, _, value in LIMITS.values():
         assert getattr(settings, field) == value
 
@@ -32,4 +32,4 @@ def test_a_limit_that_is_not_a_positive_number_is_refused_by_name(
     tmp_path: Path, name: str, raw: str
 ) -> None:
     with pytest.raises(ValueError, match=name):
-        Settings.from_env({name: raw, "DATA_DIR": str(tmp_path), "JWT_SECRET": "s"})
+        Settings.from_env({name: raw, "DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32})

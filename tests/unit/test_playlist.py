@@ -65,7 +65,7 @@ def test_taking_off_a_content_that_is_not_listed_is_not_found() -> None:
 
 
 def test_the_playlist_limit_comes_from_max_group_contents_and_defaults_to_500() -> None:
-    base = {"DATABASE_URL": "sqlite+aiosqlite:///x.db", "JWT_SECRET": "s"}
+    base = {"DATABASE_URL": "sqlite+aiosqlite:///x.db", "JWT_SECRET": "s" * 32}
 
     assert Settings.from_env(base).max_group_contents == 500
     assert Settings.from_env({**base, "MAX_GROUP_CONTENTS": "3"}).max_group_contents == 3
