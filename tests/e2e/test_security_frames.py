@@ -140,6 +140,7 @@ async def test_event_names_outside_the_contract_are_refused_and_counted(
     cy = await harness.raw("cy")
 
     answers = [await cy.call(name, {}) for name in ("connect_error", "message", "on_connect")]
+    await cy.call("refreshToken", {"token": token("cy")})  # API.md §7: reaches the namespace
 
     assert all(is_error(answer, "BAD_REQUEST") for answer in answers), answers
     assert await harness.metric(
@@ -186,12 +187,16 @@ async def test_a_thousand_announced_attachments_do_not_grow_the_servers_memory(
     await cy.send(attachment)
     before = resident_bytes()
 
-    for _ in range(80):  # 56 MB a buffering server would keep
+    for _ in range(110):  # 77 MB a buffering server would keep; within the default burst
         await cy.send(attachment)
-    after = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+    try:
+        after = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+    except TimeoutError:
+        after = None  # a buffering server takes this frame for one more attachment
 
+    assert resident_bytes() - before < 40_000_000
+    assert after is not None
     assert after["success"] is True
-    assert resident_bytes() - before < 28_000_000
 
 
 # -- malformed frames --------------------------------------------------------------------------
