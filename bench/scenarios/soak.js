@@ -15,7 +15,7 @@ const { setupRooms } = require('../lib/setup');
 const { Rest, pool } = require('../lib/http');
 const { Client } = require('../lib/clients');
 const { HeldLog, SessionBook, keyOf } = require('../lib/recovery');
-const { LoadMeter, ServerCpuMeter, NoiseMeter, sleep, waitFor } = require('../lib/stats');
+const { Samples, LoadMeter, ServerCpuMeter, NoiseMeter, sleep, waitFor } = require('../lib/stats');
 
 const defaults = {
   clients: 2000,
@@ -97,7 +97,7 @@ async function run({ server, rest, opts, secret, log }) {
   const counters = {
     applied: 0, dupDropped: 0, gaps: 0, missedApplied: 0, missedOutOfOrder: 0, held: 0, heldDropped: 0, mismatch: 0,
     joins: 0, leaves: 0, reconnects: 0, abrupt: 0, resync: 0, liveWhileLeft: 0,
-    chatOk: 0, typingOk: 0, typingRefused: 0, skipped: 0,
+    chatOk: 0, chatSkipped: 0, typingOk: 0, typingRefused: 0, skipped: 0,
   };
   const http = new Map(); // status (or error code) -> count, for every non-2xx REST answer in the run
   const errors = new Map(); // generator-side failures: message -> count
@@ -110,6 +110,7 @@ async function run({ server, rest, opts, secret, log }) {
   };
 
   let running = true; // until the soak's time is up: a dropped client recovers by itself meanwhile
+  let giveUpAt = Infinity; // set at the end: no retry starts after it
   const clients = [];
   for (const room of rooms) {
     room.book = new SessionBook(room.sessionId);
@@ -161,9 +162,9 @@ async function run({ server, rest, opts, secret, log }) {
     }
   };
 
-  /** Make sure sc ends joined: a fresh socket when it has none, up to 4 tries. */
+  /** Make sure sc ends joined: a fresh socket when it has none, up to 4 tries (none after giveUpAt). */
   const ensureJoined = async (sc) => {
-    for (let attempt = 0; attempt < 4; attempt++) {
+    for (let attempt = 0; attempt < 4 && performance.now() < giveUpAt; attempt++) {
       try {
         if (!sc.conn || !sc.conn.socket.connected) {
           if (sc.conn) drop(sc, false);
@@ -177,7 +178,7 @@ async function run({ server, rest, opts, secret, log }) {
         await sleep(1000 * 2 ** attempt);
       }
     }
-    sc.failed = true;
+    sc.failed = sc.state !== 'joined';
   };
 
   /** Let go of sc's socket: cleanly (disconnect packet) or abruptly (the TCP connection killed). */
@@ -226,20 +227,23 @@ async function run({ server, rest, opts, secret, log }) {
 
   // The soak.
   const poster = new Rest(server.base, { maxSockets: 64 });
+  const postLat = new Samples(); // POST latency, queueing in the 64-connection pool included
+  // /metrics on a fresh connection each time (an idle keep-alive one may be closing), 2 s at most: samples stay on time
+  const probe = new Rest(server.base, { maxSockets: 1, timeoutMs: 2000, keepAlive: false });
   const samples = [];
   let chatInFlight = 0;
   let posts = 0;
   const t0 = performance.now();
   const sampleNow = async () => {
     const t = (performance.now() - t0) / 1000;
-    const s = { t: Math.round(t * 10) / 10, ...procSample(server.pid), connected: 0, joined: 0, busy: 0, serverSockets: NaN, httpConns: agentConns(poster.agent) + agentConns(rest.agent) };
+    const s = { t: Math.round(t * 10) / 10, ...procSample(server.pid), connected: 0, joined: 0, busy: 0, serverSockets: NaN, httpConns: agentConns(poster.agent) + agentConns(rest.agent) + agentConns(probe.agent) };
     for (const sc of clients) {
       if (sc.conn && sc.conn.socket.connected) s.connected++;
       if (sc.state === 'joined') s.joined++;
       if (sc.busy) s.busy++;
     }
     try {
-      const r = await rest.request('GET', '/metrics');
+      const r = await probe.request('GET', '/metrics');
       noteHttp(r);
       const m = /^studygroups_socket_connections (\S+)$/m.exec(typeof r.body === 'string' ? r.body : '');
       if (m) s.serverSockets = Number(m[1]);
@@ -265,7 +269,7 @@ async function run({ server, rest, opts, secret, log }) {
 
   const actions = {
     chat: () => {
-      if (chatInFlight >= 256) return void counters.skipped++;
+      if (chatInFlight >= 256) return void counters.chatSkipped++; // the server is behind: do not pile on
       const sc = clients[Math.floor(Math.random() * clients.length)];
       const n = posts++;
       chatInFlight++;
@@ -273,6 +277,7 @@ async function run({ server, rest, opts, secret, log }) {
         .request('POST', `/groups/${sc.room.groupId}/sessions/${sc.room.sessionId}/chat`, { token: sc.user.token, body: { round_index: 1, message: `${TAG}${n}` } })
         .then((r) => {
           noteHttp(r);
+          postLat.add(r.ms);
           if (r.status === 201) {
             counters.chatOk++;
             sc.room.posted.push(r.body && r.body.id !== undefined ? String(r.body.id) : null);
@@ -350,9 +355,12 @@ async function run({ server, rest, opts, secret, log }) {
   const chatPerS = counters.chatOk / (durationMs / 1000);
 
   // The end: in-flight work finishes, everybody ends joined, then everybody has caught up.
+  giveUpAt = performance.now() + o.settle * 1000;
   const drained = await waitFor(() => chatInFlight === 0 && clients.every((sc) => !sc.busy), o.settle * 1000, 100);
   if (!drained) bump(errors, 'work still in flight after settle');
-  await pool(clients.filter((sc) => !sc.busy && sc.state !== 'joined'), 20, (sc) => perform(sc, async () => {}));
+  giveUpAt = performance.now() + o.settle * 1000;
+  const rejoin = pool(clients.filter((sc) => !sc.busy && sc.state !== 'joined'), 20, (sc) => perform(sc, async () => {}));
+  await Promise.race([rejoin, sleep(o.settle * 1000)]);
   const end = procSample(server.pid);
   const feeds = new Map();
   await pool(rooms, 4, async (room) => feeds.set(room, await readFeed(room, room.owner.token, 0)));
@@ -386,9 +394,10 @@ async function run({ server, rest, opts, secret, log }) {
     if (r.lost) lostClients++;
   }
   duplicated += counters.dupDropped;
-  const failedClients = clients.filter((sc) => sc.failed).length;
+  const failedClients = clients.filter((sc) => sc.failed || sc.state !== 'joined').length;
   for (const sc of clients) drop(sc, false);
   poster.close();
+  probe.close();
 
   let serverLogErrors = 0;
   try {
@@ -444,6 +453,8 @@ async function run({ server, rest, opts, secret, log }) {
       errors: Object.fromEntries(errors),
       disconnects: Object.fromEntries(disconnects),
       signals: Object.fromEntries(signals),
+      postP50Ms: postLat.p(50),
+      postP99Ms: postLat.p(99),
       genLoopP99Ms: gen.loopP99Ms,
       serverLogErrors,
       ...counters,
