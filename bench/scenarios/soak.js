@@ -83,6 +83,8 @@ function procSample(pid) {
 const agentConns = (agent) => [agent.sockets, agent.freeSockets].reduce((n, m) => n + Object.values(m).reduce((k, a) => k + a.length, 0), 0);
 
 const bump = (map, key, n = 1) => map.set(key, (map.get(key) || 0) + n);
+/** An error message as a counter key: ids replaced, so that one kind of failure is one key. */
+const kind = (what, e) => `${what}${String((e && (e.code || e.message)) || e).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':id')}`.slice(0, 100);
 const rand = (lo, hi) => lo + Math.random() * (hi - lo);
 
 async function run({ server, rest, opts, secret, log }) {
@@ -147,6 +149,7 @@ async function run({ server, rest, opts, secret, log }) {
 
   /** joinSession with the lastSeq applied so far; `missed` (or the feed on resync) before held events. */
   const join = async (sc) => {
+    sc.state = 'joining'; // no longer 'left': the server may put this socket back in the room before it answers
     sc.log.beginJoin();
     try {
       const ack = await sc.conn.request('joinSession', { sessionId: sc.room.sessionId, lastSeq: sc.log.lastSeq }, 30_000);
@@ -173,7 +176,7 @@ async function run({ server, rest, opts, secret, log }) {
         if (sc.state !== 'joined') await join(sc);
         return;
       } catch (e) {
-        bump(errors, String(e.message).slice(0, 80));
+        bump(errors, kind('', e));
         if (sc.conn) drop(sc, false);
         await sleep(1000 * 2 ** attempt);
       }
@@ -199,7 +202,7 @@ async function run({ server, rest, opts, secret, log }) {
     try {
       await op();
     } catch (e) {
-      bump(errors, String(e.message).slice(0, 80));
+      bump(errors, kind('', e));
     }
     await ensureJoined(sc);
     sc.busy = false;
@@ -248,7 +251,7 @@ async function run({ server, rest, opts, secret, log }) {
       const m = /^studygroups_socket_connections (\S+)$/m.exec(typeof r.body === 'string' ? r.body : '');
       if (m) s.serverSockets = Number(m[1]);
     } catch (e) {
-      bump(errors, `GET /metrics: ${e.message}`.slice(0, 80));
+      bump(errors, kind('GET /metrics: ', e));
     }
     samples.push(s);
     log(`  t=${String(Math.round(s.t)).padStart(4)} s  RSS ${(s.rssKiB / 1024).toFixed(1)} MiB  fds ${s.fds}  threads ${s.threads}  sockets ${s.serverSockets}  http ${s.httpConns} (gen: ${s.connected} connected, ${s.joined} joined, ${s.busy} away/busy)  posts ${posts}`);
@@ -283,7 +286,7 @@ async function run({ server, rest, opts, secret, log }) {
             sc.room.posted.push(r.body && r.body.id !== undefined ? String(r.body.id) : null);
           }
         })
-        .catch((e) => bump(errors, `POST chat: ${e.code || e.message}`.slice(0, 80)))
+        .catch((e) => bump(errors, kind('POST chat: ', e)))
         .finally(() => chatInFlight--);
     },
     typing: () => {
@@ -299,7 +302,7 @@ async function run({ server, rest, opts, secret, log }) {
           else if (ack && ack.error && ack.error.code === 'RATE_LIMITED') counters.typingRefused++;
           else bump(errors, `typing: ${JSON.stringify(ack).slice(0, 60)}`);
         })
-        .catch((e) => sc.state === 'joined' && bump(errors, e.message.slice(0, 80)));
+        .catch((e) => sc.state === 'joined' && bump(errors, kind('typing: ', e)));
     },
     leaves: () => {
       const sc = pick(idle);
@@ -409,7 +412,7 @@ async function run({ server, rest, opts, secret, log }) {
   const fdFit = fit(after.map((s) => [s.t / 3600, s.fds]));
   // fds follow the connections open at each instant (the churn's sockets, keep-alive HTTP): the rest should be flat
   const fdRestFit = fit(after.filter((s) => !Number.isNaN(s.serverSockets)).map((s) => [s.t / 3600, s.fds - s.serverSockets - s.httpConns]));
-  const otherErrors = [...errors.values()].reduce((a, b) => a + b, 0) + [...http.entries()].filter(([k]) => !(k >= 500)).reduce((a, [, v]) => a + v, 0) + counters.gaps + counters.mismatch + bookMismatch + feedGaps + postsMissing + failedClients + notInFeed;
+  const otherErrors = [...errors.values()].reduce((a, b) => a + b, 0) + [...http.entries()].filter(([k]) => !(k >= 500)).reduce((a, [, v]) => a + v, 0) + counters.gaps + counters.mismatch + counters.liveWhileLeft + bookMismatch + feedGaps + postsMissing + failedClients + notInFeed;
   return {
     rssFirstMiB: after.length ? after[0].rssKiB / 1024 : NaN,
     rssLastMiB: after.length ? after[after.length - 1].rssKiB / 1024 : NaN,
