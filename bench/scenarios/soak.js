@@ -174,6 +174,7 @@ async function run({ server, rest, opts, secret, log }) {
           await open(sc);
         }
         if (sc.state !== 'joined') await join(sc);
+        sc.failed = false;
         return;
       } catch (e) {
         bump(errors, kind('', e));
