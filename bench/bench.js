@@ -1,7 +1,7 @@
 'use strict';
 // The load generator and orchestrator: starts each server pinned to its core, runs a scenario
 // against ours and the peer alternately (A B A B ...), and prints medians and ours/peer ratios.
-//   node bench.js <fanout|chat|burst|connections|recover|all> [--rounds N] [--only ours|peer] [...]
+//   node bench.js <fanout|chat|burst|connections|recover|soak|all> [--rounds N] [--only ours|peer] [...]
 // Normally started through bench/run, which pins this process to core 0.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -17,6 +17,7 @@ const SCENARIOS = {
   burst: require('./scenarios/burst'),
   connections: require('./scenarios/connections'),
   recover: require('./scenarios/recover'),
+  soak: require('./scenarios/soak'), // ours only, 1 round, not part of `all` (10 minutes)
 };
 const GENERAL = {
   rounds: 3,
@@ -33,7 +34,9 @@ fanout:    --rooms 35 --members 50 --speakers 25 --rate 2 --duration 20 --warmup
 chat:      --rooms 20 --members 10 --rate 10 --duration 20 --warmup 2 --drain 10
 burst:     --members 300 --repeats 10 --pause 500 --timeout 15
 connections: --clients 2000 --members 50 --concurrency 50 --settle 3 --idle 25
-recover:   --clients 200 --members 50 --events 50`;
+recover:   --clients 200 --members 50 --events 50
+soak:      --clients 2000 --minutes 10 --sessions 40 --chat 75 --typing 100 --leaves 10 --reconnects 5
+           --flaky 0.25 --away 10 --sample 10 --warmup 60 --settle 30   (ours only, 1 round; not in all)`;
 
 function parseArgs(argv) {
   const positional = [];
@@ -78,12 +81,12 @@ function table(headers, rows) {
 }
 
 async function runScenario(scenario, general, opts, secret, logDir, log) {
-  const kinds = ['ours', 'peer'].filter((k) => !general.only || general.only === k);
+  const kinds = (scenario.servers || ['ours', 'peer']).filter((k) => !general.only || general.only === k);
   if (kinds.includes('ours') && !fs.existsSync(general['ours-cmd'])) {
     log(`! ${general['ours-cmd']} not found: running the peer only`);
     kinds.splice(kinds.indexOf('ours'), 1);
   }
-  if (kinds.length === 0) throw new Error('no server to run');
+  if (kinds.length === 0) throw new Error(scenario.servers ? `${scenario.name} runs against ${scenario.servers.join(' and ')} only` : 'no server to run');
   scenario = { ...scenario, columns: [...scenario.columns, ['otherCpuPct', 'other CPU % (noise)', 0]] };
   const results = Object.fromEntries(kinds.map((k) => [k, []]));
   const errors = Object.fromEntries(kinds.map((k) => [k, []]));
@@ -146,7 +149,9 @@ async function main() {
     else opts[k] = v;
   }
   if (general.only && !['ours', 'peer'].includes(general.only)) throw new Error('--only takes ours or peer');
-  const names = parsed.positional[0] === 'all' ? Object.keys(SCENARIOS) : [parsed.positional[0]];
+  const names = parsed.positional[0] === 'all' ? Object.keys(SCENARIOS).filter((n) => !SCENARIOS[n].explicitOnly) : [parsed.positional[0]];
+  // A scenario may run fewer rounds by default (soak: one long round) unless --rounds is given.
+  if (names.length === 1 && SCENARIOS[names[0]].rounds && parsed.opts.rounds === undefined) general.rounds = SCENARIOS[names[0]].rounds;
   for (const k of Object.keys(opts)) {
     if (!names.some((n) => k in SCENARIOS[n].defaults)) throw new Error(`unknown option --${k} for ${names.join(', ')}\n${USAGE}`);
   }

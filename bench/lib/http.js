@@ -13,12 +13,12 @@ class HttpError extends Error {
 
 class Rest {
   /** @param {string} base e.g. http://127.0.0.1:8000  @param {number} maxSockets */
-  constructor(base, { maxSockets = 64, timeoutMs = 30_000 } = {}) {
+  constructor(base, { maxSockets = 64, timeoutMs = 30_000, keepAlive = true } = {}) {
     const u = new URL(base);
     this.host = u.hostname;
     this.port = Number(u.port);
     this.timeoutMs = timeoutMs;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.agent = new http.Agent({ keepAlive, maxSockets, maxFreeSockets: maxSockets });
   }
 
   /** request(method, path, {token, body}) -> {status, body, ms}; never throws on HTTP status. */
