@@ -88,6 +88,9 @@ class Settings:
     max_sockets_per_user: int = 20  # per process; the next connection is refused
     # -- secrets and files (issue 9): where jwt_secret came from, said by `token` and errors
     jwt_secret_source: str = "JWT_SECRET"
+    # -- the console and development sign-in (console, issue 13) --
+    dev_login: bool = False  # DEV_LOGIN=1: POST /dev/token mints tokens even with JWT_SECRET
+    dev_token_ttl_seconds: int = 8 * 3600  # DEV_TOKEN_TTL_SECONDS: lifetime of a /dev/token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -130,6 +133,9 @@ class Settings:
             # -- sessions, tokens and recovery (sec-session) --
             replay_max_bytes=_positive(env, "REPLAY_MAX_BYTES", 1024 * 1024),
             max_sockets_per_user=_positive(env, "MAX_SOCKETS_PER_USER", 20),
+            # -- the console and development sign-in (console) --
+            dev_login=env.get("DEV_LOGIN", "").strip() == "1",
+            dev_token_ttl_seconds=_positive(env, "DEV_TOKEN_TTL_SECONDS", 8 * 3600),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]
@@ -141,6 +147,12 @@ class Settings:
             )
         check_secret_length(settings.jwt_secret, settings.jwt_secret_source)
         return settings
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """POST /dev/token is served: with DEV_LOGIN=1, or when the secret was generated here
+        (no JWT_SECRET: a development setup). docs/security.md "Development sign-in"."""
+        return self.dev_login or self.jwt_secret_source != "JWT_SECRET"
 
     @property
     def is_sqlite(self) -> bool:
