@@ -28,6 +28,8 @@ PHONE = {"width": 390, "height": 844}
 # Chromium reports every 4xx answer to fetch on the console; a test names the ones it provokes
 # (a gate's 409, a removed member's 403). Anything else on the console is an error.
 STATUS_REPORT = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+# Requests a page made while its context was offline (a test takes a member offline).
+OFFLINE_REPORT = "Failed to load resource: net::ERR_INTERNET_DISCONNECTED"
 
 
 def chromium() -> str:
@@ -48,6 +50,7 @@ class Watch:
 
     errors: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    offline: int = 0
     refused: list[str] = field(default_factory=list)
 
     def console(self, message: ConsoleMessage) -> None:
@@ -56,6 +59,8 @@ class Watch:
         reported = STATUS_REPORT.search(message.text)
         if reported:
             self.statuses.append(int(reported.group(1)))
+        elif message.text == OFFLINE_REPORT:
+            self.offline += 1
         else:
             self.errors.append(message.text)
 

@@ -182,7 +182,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   // -- render ----------------------------------------------------------------------------------
   function render() {
     if (S.removed) {
-      for (const node of [phase, facil, lobby, chatSection.node, resultsSection, countdown]) node.hidden = true;
+      for (const node of [phase, facil, lobby, chatSection.node, resultsSection, countdown, status]) node.hidden = true;
       return;
     }
     if (!S.detail) return;
@@ -227,9 +227,9 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       if (d.status === "CREATED") panel.push(h("p", null, "Waiting for the facilitator to start the session."));
       else if (d.status === "FINISHED") panel.push(h("p", null, "This session is finished."));
       else if (round.status === "VOTING" || round.status === "REVOTING") panel.push(voteForm(round));
-      else if (round.status === "DISCUSSING") panel.push(h("p", null, "Discuss your answers with the group in the chat below."));
-      else if (round.status === "EXPLAINING") panel.push(role === "SCRIBE" ? explainForm(round) : h("p", null, "The scribe is writing the group's explanation."));
+      else if (round.status === "DISCUSSING") panel.push(h("p", null, "Discuss your answers with the group in the chat."));
       const card = (d.shared_cards || []).find((c) => c.round_index === round.round_index);
+      if (round.status === "EXPLAINING") panel.push(role === "SCRIBE" ? explainForm(round, card) : h("p", null, "The scribe is writing the group's explanation."));
       if (card) panel.push(sharedCard(card));
       replace(phase, ...panel);
     });
@@ -253,10 +253,10 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     return form;
   }
 
-  function explainForm(round) {
-    const text = h("textarea", { rows: 4, maxlength: 2000, required: true });
-    const choice = h("select", null, h("option", { value: "" }, "—"), (round.options || []).map((o) => h("option", { value: o }, o)));
-    const terms = h("input", { type: "text", placeholder: "comma separated" });
+  function explainForm(round, card) {
+    const text = h("textarea", { rows: 4, maxlength: 2000, required: true, value: card ? card.explanation : "" });
+    const choice = h("select", null, h("option", { value: "" }, "—"), (round.options || []).map((o) => h("option", { value: o, selected: card && card.group_choice === o }, o)));
+    const terms = h("input", { type: "text", placeholder: "comma separated", value: card && card.key_terms ? card.key_terms.join(", ") : "" });
     const done = h("p", { class: "confirm", role: "status" });
     return h("form", { class: "explain", onSubmit: (e) => {
       e.preventDefault();
@@ -416,12 +416,15 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   }
 
   function renderResults(d, round) {
-    const done = d.rounds.filter((r) => r.status === "DONE" || (d.viewer_can_facilitate && r.status !== "CREATED"));
+    // Results and the report come with the server that knows correct answers: its rounds
+    // carry `correct_option` (API.md section 5). Without it there is nothing to ask for.
+    const supported = d.rounds.length > 0 && "correct_option" in d.rounds[0];
+    const done = supported ? d.rounds.filter((r) => r.status === "DONE" || (d.viewer_can_facilitate && r.status !== "CREATED")) : [];
     keyed("results", `${d.status}|${done.map((r) => r.round_index + r.status).join()}|${d.viewer_can_facilitate}`, () => {
       replace(resultsSection);
       resultsSection.hidden = true;
       for (const r of done) loadResults(r.round_index);
-      if (d.viewer_can_facilitate && d.status === "FINISHED") loadReport();
+      if (supported && d.viewer_can_facilitate && d.status === "FINISHED") loadReport();
     });
   }
 
