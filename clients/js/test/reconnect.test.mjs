@@ -1,6 +1,7 @@
-// Against a real `studygroups serve`: a client that loses its connection again and again, or
-// whose token lives only a few seconds, still hands the app every durable event of the feed
-// once and in seq order.
+// Against a real `studygroups serve`: a client that loses its connection again and again, whose
+// token lives only a few seconds, or whose server is killed (SIGKILL) mid-session and started
+// again on the same port and database while another member keeps posting, still hands the app
+// every durable event of the feed once and in seq order.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -95,13 +96,13 @@ test("a token of a few seconds is refreshed in band before exp and the socket ne
     client.socket.on("disconnect", () => (disconnects += 1));
     const feed = client.join(scenario.sessionId, { fromSeq: 0 });
     const seen = record(feed);
-    // Three lifetimes of the first token: without a refresh the server ends the socket at 4 s.
-    await waitFor(() => refreshed.length >= 4, "four in-band refreshes", 40_000);
+    // Past the first token's life: without a refresh the server ends the socket at 4 s.
+    await waitFor(() => refreshed.length >= 3, "three in-band refreshes", 40_000);
     await chat.stop();
     await assertEveryEventOnceInOrder(scenario, seen, feed, 0);
     assert.equal(disconnects, 0);
     assert.deepEqual(expired, []);
-    assert.ok(issued >= 4);
+    assert.ok(issued >= 3);
   } finally {
     await chat.stop();
     client.close();
@@ -187,6 +188,40 @@ test("a join the server refuses is reported on the feed and in the client's stat
     assert.deepEqual(errors, ["FORBIDDEN"]);
     assert.equal(feed.caughtUp, false);
   } finally {
+    client.close();
+  }
+});
+
+// Last: it kills the server this file shares.
+test("every event arrives once and in order when the server is killed and restarted mid-session", async () => {
+  const scenario = await makeSession(server.url, ["ana", "bo", "cy"]);
+  const chat = chatSteadily(server.url, scenario, ["ana", "cy"]);
+  const client = createClient({
+    baseUrl: server.url,
+    getToken: () => mint("bo"),
+    socketOptions: { reconnectionDelay: 100, reconnectionDelayMax: 500 },
+  });
+  const states = [];
+  client.on("state", ({ state }) => states.push(state));
+  try {
+    const feed = client.join(scenario.sessionId, { fromSeq: 0 });
+    const seen = record(feed);
+    await waitFor(() => client.state === "caught-up", "caught-up before the kill");
+    await waitFor(() => chat.stats.posted >= 20, "posts before the kill");
+    await server.kill();
+    await sleep(300); // the poster's requests are refused meanwhile
+    const posted = chat.stats.posted;
+    await server.start(); // same port, same database
+    await waitFor(() => chat.stats.posted >= posted + 20, "posts after the restart");
+    await chat.stop();
+    const events = await feedOf(server.url, scenario);
+    const head = events[events.length - 1][0];
+    await waitFor(() => feed.lastSeq === head, `lastSeq ${head} (at ${feed.lastSeq})`);
+    assert.deepEqual(seen.durable, events);
+    assert.ok(states.includes("reconnecting"), `states: ${states}`);
+    assert.equal(client.state, "caught-up");
+  } finally {
+    await chat.stop();
     client.close();
   }
 });
