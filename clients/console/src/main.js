@@ -33,7 +33,8 @@ function claims(jwt) {
 
 function showState({ state, error }) {
   connection.dataset.state = state;
-  connection.textContent = STATES[state] + (error && state !== "caught-up" ? ` (${error})` : "");
+  connection.textContent = STATES[state] + (error && state === "offline" ? ` (${error})` : "");
+  if (error && state !== "caught-up") connection.title = error;
 }
 
 function signOut() {
@@ -92,7 +93,7 @@ function start() {
   const me = claims(token);
   if (!me) return signIn();
   replace(who, h("span", null, me.name), " ", h("button", { class: "link", onClick: signOut }, "Sign out"));
-  live = createClient({ getToken: () => token, readFeed: (id, after) => api.feed(id, after) });
+  live = createClient({ getToken: () => token });
   live.on("state", showState);
   showState(live.state);
   window.addEventListener("hashchange", route);
