@@ -19,12 +19,13 @@ from playwright.async_api import (
     ConsoleMessage,
     Page,
     Route,
+    ViewportSize,
     async_playwright,
 )
 
 THIS_MACHINE = {"127.0.0.1", "localhost"}
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # Chromium reports every 4xx answer to fetch on the console; a test names the ones it provokes
 # (a gate's 409, a removed member's 403). Anything else on the console is an error.
 STATUS_REPORT = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
@@ -83,7 +84,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def new_page(
-    chromium_browser: Browser, watch: Watch, viewport: dict[str, int] = DESKTOP
+    chromium_browser: Browser, watch: Watch, viewport: ViewportSize = DESKTOP
 ) -> tuple[BrowserContext, Page]:
     """A separate browser context (its own storage: one person) with one page."""
     context = await chromium_browser.new_context(
