@@ -116,7 +116,7 @@ def test_warnings_across_many_connections_are_rate_limited(
 def test_limits_come_from_the_environment_and_must_be_positive() -> None:
     settings = Settings.from_env(
         {
-            "JWT_SECRET": "s",
+            "JWT_SECRET": "s" * 40,
             "SOCKET_EVENTS_PER_SECOND": "5",
             "SOCKET_EVENT_BURST": "7",
             "SOCKET_EVENT_FLOOD_LIMIT": "9",
