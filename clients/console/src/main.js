@@ -34,7 +34,7 @@ function claims(jwt) {
 function showState({ state, error }) {
   connection.dataset.state = state;
   connection.textContent = STATES[state] + (error && state === "offline" ? ` (${error})` : "");
-  if (error && state !== "caught-up") connection.title = error;
+  connection.title = error && state !== "caught-up" ? error : "";
 }
 
 function signOut() {
