@@ -131,6 +131,7 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await vote(sam, "Both the same")
         await vote(tim, "The hammer")
         await expect(fay.locator("#progress")).to_contain_text("Votes: 2 of 4", timeout=WAIT)
+        await expect(fay.get_by_role("timer")).to_be_hidden()  # no `timer` in this server's rounds
         await shoot({"desktop": fay, "phone": tim}, shots, "2-vote")
 
         # The gate names who has not voted; the facilitator forces past it.

@@ -447,8 +447,8 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         const max = Math.max(1, res.eligible || 1);
         return h("tr", { class: o === res.correct_option ? "correct" : null },
           h("th", { scope: "row" }, o, o === res.correct_option ? " ✓" : ""),
-          h("td", null, v === null ? "—" : h("span", { class: "bar", style: `--w:${(100 * v) / max}%` }, String(v))),
-          h("td", null, rv === null ? "—" : h("span", { class: "bar revote", style: `--w:${(100 * rv) / max}%` }, String(rv))));
+          h("td", null, v === null ? "—" : bar("bar", v, max)),
+          h("td", null, rv === null ? "—" : bar("bar revote", rv, max)));
       });
       return h("div", { class: "result" },
         h("h4", null, `Round ${res.round_index} results`),
@@ -456,6 +456,13 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         res.correct ? h("p", null, `Correct: ${res.correct.vote_pct}% → ${res.correct.revote_pct}%` + (res.correct.normalized_change === null ? "" : ` (normalized change ${res.correct.normalized_change})`)) : null);
     });
     replace(resultsSection, h("h3", null, "Results"), blocks, S.report ? reportView(S.report) : null);
+  }
+
+  // The width goes through the CSSOM: the page's CSP refuses style attributes.
+  function bar(className, value, max) {
+    const node = h("span", { class: className }, String(value));
+    node.style.setProperty("--w", `${(100 * value) / max}%`);
+    return node;
   }
 
   async function loadReport() {
