@@ -90,6 +90,7 @@ export async function startServer(extraEnv = {}) {
     });
   }
 
+  process.once("exit", () => child?.kill("SIGKILL")); // never leave a server behind
   await start();
   return {
     url,
