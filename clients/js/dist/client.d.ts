@@ -49,7 +49,8 @@ export interface JoinOptions {
      * it is delivered. `0` replays the whole log. Omitted: live events from the join on. */
     fromSeq?: number;
 }
-interface ClientSignals {
+/** What `client.on` reports. */
+export interface ClientSignals {
     state: [StateChange];
     "auth.expired": [AuthExpired];
     /** A token was swapped in band; `expiresAt` is the server's word for its exp. */
@@ -71,4 +72,3 @@ export interface Client {
     close(): void;
 }
 export declare function createClient(options: ClientOptions): Client;
-export {};

@@ -115,7 +115,14 @@ export function createClient(options) {
      * token back sends nothing: the server ends the socket at exp and the reconnect asks again. */
     async function refreshInBand(scheduled) {
         const mine = connection;
-        const token = await freshToken();
+        let token;
+        try {
+            token = await freshToken();
+        }
+        catch (error) {
+            setState(state, asError(error)); // the socket ends at exp; the reconnect asks again
+            throw error;
+        }
         if (scheduled && token === socketToken)
             return null;
         let ack;

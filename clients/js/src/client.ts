@@ -69,7 +69,8 @@ export interface JoinOptions {
   fromSeq?: number;
 }
 
-interface ClientSignals {
+/** What `client.on` reports. */
+export interface ClientSignals {
   state: [StateChange];
   "auth.expired": [AuthExpired];
   /** A token was swapped in band; `expiresAt` is the server's word for its exp. */
@@ -205,7 +206,13 @@ export function createClient(options: ClientOptions): Client {
    * token back sends nothing: the server ends the socket at exp and the reconnect asks again. */
   async function refreshInBand(scheduled: boolean): Promise<Ack<RefreshTokenAck> | null> {
     const mine = connection;
-    const token = await freshToken();
+    let token: string;
+    try {
+      token = await freshToken();
+    } catch (error) {
+      setState(state, asError(error)); // the socket ends at exp; the reconnect asks again
+      throw error;
+    }
     if (scheduled && token === socketToken) return null;
     let ack: Ack<RefreshTokenAck>;
     try {

@@ -5,6 +5,7 @@ export {
   createClient,
   type Client,
   type ClientOptions,
+  type ClientSignals,
   type ConnectionState,
   type JoinOptions,
   type StateChange,

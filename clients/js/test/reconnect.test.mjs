@@ -43,7 +43,7 @@ for (const transports of [["polling", "websocket"], ["websocket"]]) {
     const scenario = await makeSession(server.url, ["ana", "bo", "cy"]);
     await restAs(server.url, "ana").postChat(scenario.groupId, scenario.sessionId, 1, "before");
     const { seq } = await restAs(server.url, "bo").getSession(scenario.sessionId);
-    const chat = chatSteadily(server.url, scenario, ["ana", "cy"]);
+    const chat = chatSteadily(server.url, scenario, ["ana", "cy"], 5);
     const client = createClient({
       baseUrl: server.url,
       getToken: () => mint("bo"),
@@ -54,19 +54,23 @@ for (const transports of [["polling", "websocket"], ["websocket"]]) {
       const seen = record(feed);
       let connects = 0;
       client.socket.on("connect", () => (connects += 1));
-      for (let drop = 0; drop < 12; drop++) {
-        const posted = chat.stats.posted;
-        await waitFor(() => chat.stats.posted >= posted + 4, "a few posts since the last drop");
+      for (let drop = 0; drop < 16; drop++) {
         await waitFor(() => client.socket.connected, "a connection");
-        await sleep(Math.random() * 80); // while the join is answered, or soon after
-        if (drop % 2 === 0) client.socket.io.engine.close(); // the transport dies
-        else client.socket.disconnect().connect(); // the socket is dropped and reopened
+        await sleep(Math.random() * 60); // while the join is answered, or soon after
+        if (drop % 2 === 0) {
+          client.socket.io.engine.close(); // the transport dies; the manager reconnects
+        } else {
+          client.socket.disconnect(); // away while others post, then back
+          const posted = chat.stats.posted;
+          await waitFor(() => chat.stats.posted >= posted + 3, "posts while away");
+          client.socket.connect();
+        }
       }
       await waitFor(() => client.state === "caught-up", "caught-up");
       await chat.stop();
       const events = await assertEveryEventOnceInOrder(scenario, seen, feed, seq);
       assert.ok(events.length - seq >= 48, `too few events to race with: ${events.length - seq}`);
-      assert.ok(connects >= 12, `reconnected ${connects} times`);
+      assert.ok(connects >= 16, `reconnected ${connects} times`);
     } finally {
       await chat.stop();
       client.close();

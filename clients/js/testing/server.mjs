@@ -90,6 +90,7 @@ export async function startServer(extraEnv = {}) {
     });
   }
 
+  process.once("exit", () => child?.kill("SIGKILL")); // never leave a server behind
   await start();
   return {
     url,
@@ -149,18 +150,20 @@ export async function feedOf(url, scenario, user = scenario.members[0]) {
 }
 
 /**
- * Post chat messages from `users` in turn until `stop()` is called; a refused connection (the
- * server is down) is retried, so it keeps posting across a restart. Returns { stop, posted }.
+ * Post chat messages from each of `users` (one loop each, in parallel) until `stop()` is called;
+ * a refused connection (the server is down) is retried, so it keeps posting across a restart.
+ * Returns { stop, stats: { posted, failed } }.
  */
-export function chatSteadily(url, scenario, users, intervalMs = 25) {
+export function chatSteadily(url, scenario, users, intervalMs = 20) {
   let running = true;
   const stats = { posted: 0, failed: 0 };
-  const loop = (async () => {
-    let turn = 0;
+  let number = 0;
+  const poster = async (user) => {
+    const rest = restAs(url, user);
     while (running) {
-      const user = users[turn++ % users.length];
+      number += 1;
       try {
-        await restAs(url, user).postChat(scenario.groupId, scenario.sessionId, 1, `message ${turn}`);
+        await rest.postChat(scenario.groupId, scenario.sessionId, 1, `message ${number}`);
         stats.posted += 1;
       } catch {
         stats.failed += 1; // the server is down or restarting: try again
@@ -168,12 +171,13 @@ export function chatSteadily(url, scenario, users, intervalMs = 25) {
       }
       await sleep(intervalMs);
     }
-  })();
+  };
+  const loops = Promise.all(users.map(poster));
   return {
     stats,
     async stop() {
       running = false;
-      await loop;
+      await loops;
     },
   };
 }
