@@ -24,7 +24,7 @@ from studygroups.api.connections import (
 )
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import chat, groups, ops, results, sessions
+from studygroups.api.routes import chat, console, dev, groups, ops, results, sessions
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
@@ -163,12 +163,24 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         ),
         on_read_limited=metrics.reads_limited.inc,
         playlist=PlaylistLimit(settings.max_group_contents, metrics.playlist_full.inc),
+        dev_token_ttl_seconds=settings.dev_token_ttl_seconds,
     )
     api.state.metrics = metrics
     api.state.readiness = readiness
+    api.state.dev_sign_in = settings.dev_sign_in  # the console asks for it (/console/config.json)
     errors.install(api)
-    for router in (groups.router, sessions.router, results.router, chat.router, ops.router):
+    for router in (
+        groups.router,
+        sessions.router,
+        results.router,
+        chat.router,
+        ops.router,
+        console.router,
+    ):
         api.include_router(router)
+    if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
+        api.include_router(dev.router)
+        log.warning("development sign-in is on: POST /dev/token mints a token for anyone")
     api.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.frontend_urls),

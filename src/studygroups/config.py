@@ -91,6 +91,9 @@ class Settings:
     jwt_secret_source: str = "JWT_SECRET"
     # -- group administration (issue 15): the group's content playlist
     max_group_contents: int = 500
+    # -- the console and development sign-in (console, issue 13) --
+    dev_login: bool = False  # DEV_LOGIN=1: POST /dev/token mints tokens even with JWT_SECRET
+    dev_token_ttl_seconds: int = 8 * 3600  # DEV_TOKEN_TTL_SECONDS: lifetime of a /dev/token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -137,6 +140,9 @@ class Settings:
             max_sockets_per_user=_positive_int(env, "MAX_SOCKETS_PER_USER", 20),
             # -- group administration (issue 15): the group's content playlist
             max_group_contents=_positive_int(env, "MAX_GROUP_CONTENTS", 500),
+            # -- the console and development sign-in (console) --
+            dev_login=env.get("DEV_LOGIN", "").strip() == "1",
+            dev_token_ttl_seconds=_positive_int(env, "DEV_TOKEN_TTL_SECONDS", 8 * 3600),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]
@@ -148,6 +154,12 @@ class Settings:
             )
         check_secret_length(settings.jwt_secret, settings.jwt_secret_source)
         return settings
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """POST /dev/token is served: with DEV_LOGIN=1, or when the secret was generated here
+        (no JWT_SECRET: a development setup). docs/security.md "Development sign-in"."""
+        return self.dev_login or self.jwt_secret_source != "JWT_SECRET"
 
     @property
     def is_sqlite(self) -> bool:

@@ -107,6 +107,12 @@ class Metrics:
             "Contents refused because the group's playlist held MAX_GROUP_CONTENTS",
             registry=self.registry,
         )
+        # -- the console and development sign-in (console, issue 13) --
+        self.dev_tokens_minted = Counter(
+            "studygroups_dev_tokens_minted_total",
+            "Tokens minted by POST /dev/token (development sign-in; see docs/security.md)",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

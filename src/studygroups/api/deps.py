@@ -32,6 +32,7 @@ class ApiState:
     read_limiter: RateLimiter | None = None  # REST_READS_PER_SECOND; None: reads unlimited
     on_read_limited: Callable[[], None] | None = None  # counts a refused read
     playlist: PlaylistLimit = field(default_factory=PlaylistLimit)
+    dev_token_ttl_seconds: int = 8 * 3600  # lifetime of a POST /dev/token token
 
 
 async def api_state(request: Request) -> ApiState:

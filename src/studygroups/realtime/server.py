@@ -26,6 +26,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
 from socketio import packet as sio_packet
@@ -244,15 +245,32 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.gate.forget(eio_sid)
 
 
+def origin_policy(origins: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Browsers may connect from the configured front-end origins, and from a page this server
+    served itself (the console at /: its origin names the host and port the request came to).
+    A refused origin is refused at the handshake, as before."""
+    listed = set(origins)
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin in listed:
+            return True
+        parts = urlsplit(origin or "")
+        host = environ.get("HTTP_HOST")
+        return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+    return allowed
+
+
 def build_server(
     manager: LocalManager | ClusterManager, origins: list[str], gate: InboundGate
 ) -> Any:
-    """The Socket.IO server with CORS limited to the configured front-end origins."""
+    """The Socket.IO server with CORS limited to the configured front-end origins and the
+    server's own pages."""
     return GatedServer(
         gate=gate,
         async_mode="asgi",
         client_manager=manager,
-        cors_allowed_origins=origins,
+        cors_allowed_origins=origin_policy(origins),
         logger=False,
         engineio_logger=False,
         max_http_buffer_size=1_000_000,

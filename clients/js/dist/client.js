@@ -1,0 +1,293 @@
+/**
+ * `createClient`: one Socket.IO connection (the official `socket.io-client`, no protocol code
+ * here) to the `/study-groups` namespace, shared by every joined session. It reconnects after
+ * drops and server restarts, rejoins each session with its last applied seq, refreshes the
+ * token in band before `exp` (API.md §7) and reports one connection state.
+ */
+import { io } from "socket.io-client";
+import { Emitter } from "./emitter.js";
+import { SessionFeed } from "./feed.js";
+import { createRest } from "./rest.js";
+import { refreshDelay, tokenExpiry } from "./token.js";
+const EPHEMERAL = new Set(["userJoined", "userLeft", "chat.typing", "chat.read"]);
+export function createClient(options) {
+    const { baseUrl, getToken, onTokenRefresh } = options;
+    const ackTimeout = options.ackTimeoutMs ?? 10000;
+    const ahead = options.refreshAheadMs ?? 60000;
+    const pageSize = Math.min(1000, Math.max(1, options.feedPageSize ?? 1000));
+    const origin = baseUrl.replace(/\/+$/, "");
+    const format = options.parser ?? "json";
+    if (typeof format === "string" && format !== "json") {
+        throw new TypeError(`parser must be "json" or the msgpack format: import { msgpack } from "@studygroups/client/msgpack"`);
+    }
+    const signals = new Emitter();
+    const feeds = new Map();
+    const timers = new Set();
+    let state = "connecting";
+    let lastError = null;
+    let closed = false;
+    let connection = 0;
+    let everConnected = false;
+    let retries = 0; // consecutive refused connections, for the back-off
+    let refreshed = null; // the latest in-band token
+    let socketToken = null; // the token the live socket holds
+    let refreshTimer = null;
+    const later = (ms, run) => {
+        const timer = setTimeout(() => {
+            timers.delete(timer);
+            if (!closed)
+                run();
+        }, ms);
+        timers.add(timer);
+    };
+    /** The newest token we know of: the app's, unless a refreshed one outlives it. */
+    async function currentToken() {
+        const given = await getToken();
+        if (refreshed !== null && (tokenExpiry(given) ?? Infinity) < refreshed.exp) {
+            return refreshed.token;
+        }
+        return given;
+    }
+    async function freshToken() {
+        const token = await (onTokenRefresh ?? getToken)();
+        const exp = tokenExpiry(token) ?? Infinity;
+        if (refreshed === null || exp >= refreshed.exp)
+            refreshed = { token, exp };
+        return token;
+    }
+    async function connectToken() {
+        const token = await currentToken();
+        const exp = tokenExpiry(token);
+        if (exp !== null && exp <= Date.now() + 1000)
+            return freshToken(); // would be refused
+        return token;
+    }
+    const rest = createRest({
+        baseUrl: origin,
+        getToken: currentToken,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const wire = typeof format === "string" ? {} : { path: format.path, parser: format.parser };
+    const socket = io(`${origin}/study-groups`, {
+        ...options.socketOptions,
+        ...wire,
+        auth: (send) => {
+            connectToken().then((token) => {
+                socketToken = token;
+                send({ token });
+            }, (error) => {
+                setState(state, asError(error));
+                send({ token: "" }); // refused as "No token provided"; retried below
+            });
+        },
+    });
+    function setState(next, error = lastError) {
+        if (next === state && error === lastError)
+            return;
+        state = next;
+        lastError = error;
+        signals.emit("state", { state, error });
+    }
+    function settle() {
+        if (closed || !socket.connected)
+            return;
+        const all = [...feeds.values()].every((feed) => feed.caughtUp || feed.error !== null);
+        if (all)
+            setState("caught-up", null);
+        else
+            setState("connected");
+    }
+    function scheduleRefresh(exp) {
+        if (refreshTimer !== null)
+            clearTimeout(refreshTimer);
+        refreshTimer = null;
+        if (exp === null || closed)
+            return;
+        const mine = connection;
+        refreshTimer = setTimeout(() => {
+            refreshTimer = null;
+            if (!closed && mine === connection && socket.connected) {
+                refreshInBand(true).catch(() => undefined); // reported in the state's error
+            }
+        }, refreshDelay(exp, Date.now(), ahead));
+    }
+    /** Send a fresh token on the live socket. A scheduled refresh that gets the socket's own
+     * token back sends nothing: the server ends the socket at exp and the reconnect asks again. */
+    async function refreshInBand(scheduled) {
+        const mine = connection;
+        let token;
+        try {
+            token = await freshToken();
+        }
+        catch (error) {
+            setState(state, asError(error)); // the socket ends at exp; the reconnect asks again
+            throw error;
+        }
+        if (scheduled && token === socketToken)
+            return null;
+        let ack;
+        try {
+            ack = (await socket.timeout(ackTimeout).emitWithAck("refreshToken", { token }));
+        }
+        catch (error) {
+            setState(state, asError(error));
+            throw error;
+        }
+        if (mine !== connection)
+            return ack;
+        if (ack.success) {
+            socketToken = token;
+            signals.emit("token", { expiresAt: ack.expiresAt });
+            scheduleRefresh(ack.expiresAt === null ? null : Date.parse(ack.expiresAt));
+        }
+        else {
+            // The socket still ends at the old exp; the reconnect after it asks for a token again.
+            setState(state, new Error(`refreshToken refused: ${ack.error.message}`));
+        }
+        return ack;
+    }
+    /** Reconnect now (or after a back-off when the server refused us). */
+    function reconnect(reason, delayMs = 0) {
+        if (closed)
+            return;
+        setState(everConnected ? "reconnecting" : "connecting", reason);
+        later(delayMs, () => {
+            if (socket.connected)
+                socket.disconnect();
+            socket.connect();
+        });
+    }
+    const host = {
+        get connection() {
+            return connection;
+        },
+        get connected() {
+            return socket.connected;
+        },
+        join: async (payload) => (await socket.timeout(ackTimeout).emitWithAck("joinSession", payload)),
+        leave: (sessionId) => {
+            feeds.delete(sessionId);
+            if (socket.connected)
+                socket.emit("leaveSession", { sessionId });
+            settle();
+        },
+        readFeed: (sessionId, afterSeq) => rest.feed(sessionId, afterSeq, pageSize),
+        reconnect: (reason) => reconnect(reason),
+        changed: () => settle(),
+        later,
+    };
+    socket.on("connect", () => {
+        connection += 1;
+        everConnected = true;
+        retries = 0;
+        setState("connected");
+        scheduleRefresh(socketToken === null ? null : tokenExpiry(socketToken));
+        for (const feed of feeds.values())
+            void feed.joinNow();
+        settle();
+    });
+    socket.on("disconnect", (reason) => {
+        connection += 1; // an answer still on its way belongs to the old connection
+        scheduleRefresh(null);
+        if (closed)
+            return;
+        setState("reconnecting", new Error(`disconnected: ${reason}`));
+        if (reason === "io server disconnect") {
+            // The server ended the socket (token expired, slow reader…): socket.io-client does not
+            // retry this by itself. The next attempt takes a fresh token if the old one expired.
+            retries += 1;
+            reconnect(new Error(`disconnected: ${reason}`), backoff(retries));
+        }
+    });
+    socket.on("connect_error", (error) => {
+        if (closed)
+            return;
+        setState(everConnected ? "reconnecting" : "connecting", error);
+        if (socket.active)
+            return; // a transport error: the manager retries by itself
+        // Refused by the server ("No token provided", "Invalid or expired token", "Too many
+        // connections for this user"): not retried by socket.io-client. Get a new token if that
+        // was the reason, then try again after a back-off.
+        retries += 1;
+        const delay = backoff(retries);
+        if (error.message.includes("token")) {
+            freshToken().then(() => reconnect(error, delay), (failure) => reconnect(asError(failure), delay));
+        }
+        else {
+            reconnect(error, delay);
+        }
+    });
+    socket.io.on("reconnect_failed", () => setState("offline"));
+    socket.onAny((event, data) => {
+        if (typeof data !== "object" || data === null)
+            return;
+        const payload = data;
+        if (event === "auth.expired") {
+            signals.emit("auth.expired", data);
+            for (const feed of feeds.values())
+                feed.signal("auth.expired", data);
+            return;
+        }
+        if (typeof payload.sessionId !== "string")
+            return;
+        const feed = feeds.get(payload.sessionId);
+        if (feed === undefined)
+            return;
+        if (typeof payload.seq === "number" && !EPHEMERAL.has(event)) {
+            feed.live(event, data);
+        }
+        else {
+            feed.signal(event, data);
+        }
+    });
+    async function ask(event, payload) {
+        if (!socket.connected)
+            throw new Error(`${event}: not connected`);
+        return (await socket.timeout(ackTimeout).emitWithAck(event, payload));
+    }
+    return {
+        get state() {
+            return state;
+        },
+        get error() {
+            return lastError;
+        },
+        socket,
+        join(sessionId, joinOptions = {}) {
+            if (closed)
+                throw new Error("the client is closed");
+            const existing = feeds.get(sessionId);
+            if (existing !== undefined && existing.error === null)
+                return existing;
+            const feed = new SessionFeed(host, sessionId, joinOptions.fromSeq ?? null);
+            feeds.set(sessionId, feed);
+            if (socket.connected)
+                void feed.joinNow();
+            settle();
+            return feed;
+        },
+        on: (event, handler) => signals.on(event, handler),
+        typing: (sessionId, isTyping) => ask("typing", { sessionId, isTyping }),
+        markRead: (sessionId, messageId) => ask("markRead", { sessionId, messageId }),
+        refreshToken: async () => (await refreshInBand(false)),
+        close() {
+            if (closed)
+                return;
+            closed = true;
+            scheduleRefresh(null);
+            for (const timer of timers)
+                clearTimeout(timer);
+            timers.clear();
+            feeds.clear();
+            socket.disconnect();
+            setState("offline", null);
+            signals.clear();
+        },
+    };
+}
+function backoff(attempt) {
+    return Math.min(30000, 500 * 2 ** Math.min(attempt - 1, 6));
+}
+function asError(error) {
+    return error instanceof Error ? error : new Error(String(error));
+}

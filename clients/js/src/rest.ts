@@ -1,0 +1,339 @@
+/**
+ * Typed helpers for the REST API (docs/api.md): a thin `fetch` wrapper that sends the bearer
+ * token and turns an error answer into an `ApiError` carrying the API's
+ * `{statusCode, error, message}`. Independent of the real-time part (no socket.io import).
+ */
+
+import type { PresenceEntry, RoundStatus, SessionStatus, StoredEvent, Timestamp } from "./events.js";
+
+export type TokenSource = () => string | Promise<string>;
+
+export interface RestOptions {
+  /** The server's origin, e.g. `http://127.0.0.1:8000` (a trailing slash is ignored). */
+  baseUrl: string;
+  /** The current JWT, read before every request. */
+  getToken: TokenSource;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** The API's error body (docs/api.md "Errors"), extra fields included (`details`, gate counts). */
+export interface ApiErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: { field: string; problem: string }[];
+  required?: number;
+  current?: number;
+  missing?: string[];
+  [extra: string]: unknown;
+}
+
+/** A non-2xx answer. `status` is the HTTP status; `body` the API's error JSON. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: ApiErrorBody;
+  constructor(status: number, body: ApiErrorBody) {
+    super(`${status} ${body.error}: ${body.message}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export type MemberRole = "OWNER" | "MOD" | "MEMBER";
+export type MemberStatus = "INVITED" | "ACTIVE" | "REMOVED";
+export type SessionRole =
+  | "FACILITATOR"
+  | "SCRIBE"
+  | "TIMEKEEPER"
+  | "CLARIFIER"
+  | "CONNECTOR"
+  | "PARTICIPANT";
+export type ActivityType = "PI_VOTE_SUBMIT" | "PI_REVOTE_SUBMIT" | "GROUP_EXPLANATION_SUBMIT";
+
+export interface Group {
+  id: string;
+  name: string;
+  scope_type: string | null;
+  scope_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+export interface Membership {
+  user_id: string;
+  user_name: string;
+  email: string | null;
+  role: MemberRole;
+  status: MemberStatus;
+  invited_by: string | null;
+  updated_at: Timestamp;
+  group_id?: string;
+}
+export interface GroupDetail extends Group {
+  members: Membership[];
+}
+export interface MyGroup extends Group {
+  my_role: MemberRole;
+  my_status: MemberStatus;
+}
+
+export interface SessionSummary {
+  id: string;
+  group_id: string;
+  status: SessionStatus;
+  mode: string;
+  layer: "L1" | "L2" | "L3";
+  content_id: string | null;
+  rounds_count: number;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  /** The session's last durable seq: pass it to `client.join(id, { fromSeq })`. */
+  seq: number;
+}
+export interface Timers {
+  vote_sec: number;
+  discuss_sec: number;
+  revote_sec: number;
+  explain_sec: number;
+}
+export interface Round {
+  id: string;
+  round_index: number;
+  status: RoundStatus;
+  prompt_text: string | null;
+  options: string[] | null;
+  linked_highlight_ids: string[] | null;
+  timers: Timers;
+  status_changed_at: Timestamp | null;
+}
+export interface RoundDetail extends Round {
+  vote_progress: {
+    required: number;
+    voted: number;
+    revoted: number;
+    voted_user_ids: string[];
+    revoted_user_ids: string[];
+  };
+  has_shared_card: boolean;
+}
+export interface SharedCard {
+  id: string;
+  session_id: string;
+  round_id: string;
+  round_index: number;
+  created_by: string;
+  explanation: string;
+  group_choice: string | null;
+  key_terms: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface SessionDetail extends SessionSummary {
+  members: { user_id: string; user_name: string; role: SessionRole; attendance_status: string }[];
+  rounds: RoundDetail[];
+  shared_cards: SharedCard[];
+  viewer_can_facilitate: boolean;
+}
+export interface Activity {
+  id: string;
+  session_id: string;
+  round_id: string;
+  round_index: number;
+  user_id: string;
+  event_type: ActivityType;
+  payload: Record<string, unknown>;
+  choice_hidden: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface ChatMessageRecord {
+  id: string;
+  session_id: string;
+  round_index: number;
+  user_id: string;
+  user_name: string;
+  user_role: SessionRole | null;
+  message: string;
+  seq: number;
+  created_at: Timestamp;
+}
+export interface ReadCursor {
+  user_id: string;
+  message_id: string;
+  updated_at: Timestamp;
+}
+export interface FeedPage {
+  events: StoredEvent[];
+  has_more: boolean;
+  /** The session's head seq. */
+  seq: number;
+}
+
+/** Answers to changes carry the `seq` of the durable event they recorded. */
+export type WithSeq<T> = T & { seq: number };
+
+export interface WriteOptions {
+  /** 1..64 characters: a retry with the same key returns the first answer (docs/api.md). */
+  idempotencyKey?: string;
+}
+
+/** The REST client: one method per route of docs/api.md that a front end needs. */
+export interface Rest {
+  request<T>(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<T>;
+  createGroup(body: { name: string; scope_type?: string; scope_id?: string }): Promise<GroupDetail>;
+  listGroups(): Promise<MyGroup[]>;
+  getGroup(groupId: string): Promise<GroupDetail>;
+  invite(groupId: string, userId: string, role?: MemberRole): Promise<Membership>;
+  acceptInvite(groupId: string): Promise<Membership>;
+  removeMember(groupId: string, userId: string): Promise<Membership>;
+  listSessions(groupId: string): Promise<SessionSummary[]>;
+  createSession(
+    groupId: string,
+    body: { rounds_count: number; mode?: string; layer?: "L1" | "L2" | "L3"; content_id?: string },
+  ): Promise<SessionDetail>;
+  getSession(sessionId: string): Promise<SessionDetail>;
+  startSession(sessionId: string, options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
+  setSessionStatus(
+    sessionId: string,
+    status: "POST" | "FINISHED",
+    options?: WriteOptions,
+  ): Promise<WithSeq<SessionDetail>>;
+  setPrompt(
+    sessionId: string,
+    roundIndex: number,
+    body: { prompt_text: string; options?: string[]; linked_highlight_ids?: string[] },
+    options?: WriteOptions,
+  ): Promise<WithSeq<Round>>;
+  advance(
+    sessionId: string,
+    roundIndex: number,
+    toStatus: RoundStatus,
+    force?: boolean,
+    options?: WriteOptions,
+  ): Promise<WithSeq<Round & { session_id: string; previous_status: RoundStatus }>>;
+  submit(
+    sessionId: string,
+    roundIndex: number,
+    eventType: ActivityType,
+    payload: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<{ activity: Activity; shared_card?: SharedCard; seq: number }>;
+  listActivity(sessionId: string, roundIndex?: number): Promise<Activity[]>;
+  sharedCards(sessionId: string): Promise<SharedCard[]>;
+  postChat(
+    groupId: string,
+    sessionId: string,
+    roundIndex: number,
+    message: string,
+    options?: WriteOptions,
+  ): Promise<ChatMessageRecord>;
+  listChat(
+    groupId: string,
+    sessionId: string,
+    roundIndex?: number,
+  ): Promise<{ messages: ChatMessageRecord[]; read_cursors: ReadCursor[] }>;
+  feed(sessionId: string, afterSeq?: number, limit?: number): Promise<FeedPage>;
+  presence(sessionId: string): Promise<{ session_id: string; presence: PresenceEntry[] }>;
+}
+
+const enc = encodeURIComponent;
+
+function query(values: Record<string, number | undefined>): string {
+  const parts = Object.entries(values)
+    .filter((entry): entry is [string, number] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}=${value}`);
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** A REST client for one server and one token source. */
+export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): Rest {
+  const origin = baseUrl.replace(/\/+$/, "");
+  const doFetch = fetcher ?? globalThis.fetch.bind(globalThis);
+
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${await getToken()}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const response = await doFetch(`${origin}${path}`, init);
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined; // not JSON (a proxy's page): reported below with the status
+      }
+    }
+    if (!response.ok) {
+      const errorBody = isErrorBody(parsed)
+        ? parsed
+        : { statusCode: response.status, error: response.statusText, message: text.slice(0, 200) };
+      throw new ApiError(response.status, errorBody);
+    }
+    return parsed as T;
+  }
+
+  const s = (id: string) => `/group-sessions/${enc(id)}`;
+  const chatPath = (groupId: string, sessionId: string) =>
+    `/groups/${enc(groupId)}/sessions/${enc(sessionId)}/chat`;
+
+  return {
+    request,
+    createGroup: (body) => request("POST", "/groups", body),
+    listGroups: () => request("GET", "/groups"),
+    getGroup: (groupId) => request("GET", `/groups/${enc(groupId)}`),
+    invite: (groupId, userId, role = "MEMBER") =>
+      request("POST", `/groups/${enc(groupId)}/members/invite`, { user_id: userId, role }),
+    acceptInvite: (groupId) => request("POST", `/groups/${enc(groupId)}/members/accept`),
+    removeMember: (groupId, userId) =>
+      request("DELETE", `/groups/${enc(groupId)}/members/${enc(userId)}`),
+    listSessions: (groupId) => request("GET", `/groups/${enc(groupId)}/sessions`),
+    createSession: (groupId, body) => request("POST", `/group-sessions?groupId=${enc(groupId)}`, body),
+    getSession: (sessionId) => request("GET", s(sessionId)),
+    startSession: (sessionId, options) => request("PUT", `${s(sessionId)}/start`, undefined, options),
+    setSessionStatus: (sessionId, status, options) =>
+      request("PUT", `${s(sessionId)}/status`, { status }, options),
+    setPrompt: (sessionId, roundIndex, body, options) =>
+      request("PATCH", `${s(sessionId)}/rounds/${roundIndex}/prompt`, body, options),
+    advance: (sessionId, roundIndex, toStatus, force = false, options) =>
+      request(
+        "POST",
+        `${s(sessionId)}/rounds/${roundIndex}/advance`,
+        { to_status: toStatus, force },
+        options,
+      ),
+    submit: (sessionId, roundIndex, eventType, payload, options) =>
+      request(
+        "POST",
+        `${s(sessionId)}/events`,
+        { round_index: roundIndex, event_type: eventType, payload },
+        options,
+      ),
+    listActivity: (sessionId, roundIndex) =>
+      request("GET", `${s(sessionId)}/events${query({ round_index: roundIndex })}`),
+    sharedCards: (sessionId) => request("GET", `${s(sessionId)}/shared-cards`),
+    postChat: (groupId, sessionId, roundIndex, message, options) =>
+      request("POST", chatPath(groupId, sessionId), { round_index: roundIndex, message }, options),
+    listChat: (groupId, sessionId, roundIndex) =>
+      request("GET", `${chatPath(groupId, sessionId)}${query({ round_index: roundIndex })}`),
+    feed: (sessionId, afterSeq = 0, limit = 1000) =>
+      request("GET", `${s(sessionId)}/feed${query({ after_seq: afterSeq, limit })}`),
+    presence: (sessionId) => request("GET", `${s(sessionId)}/presence`),
+  };
+}
+
+function isErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== "object" || value === null) return false;
+  const body = value as Record<string, unknown>;
+  return typeof body.statusCode === "number" && typeof body.message === "string";
+}

@@ -1,0 +1,217 @@
+"""The console at / in a real Chromium: a facilitator and three members, each in their own
+browser context, run a round to the end through the page alone; a member who drops during the
+discussion catches up with every message once and in order; a removed member's page says so.
+Nothing is fetched from any other host and nothing is reported on any console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from studygroups.app import build
+from tests.conftest import LiveServer, make_settings, serve
+from tests.e2e.browser import PHONE, Watch, browser, new_page, screenshots_dir
+
+pytestmark = pytest.mark.browser
+
+# Sorted by user id the session roles are dealt FACILITATOR, SCRIBE, TIMEKEEPER, CLARIFIER.
+FACILITATOR, SCRIBE, TIMEKEEPER, CLARIFIER = "a-fay", "b-sam", "c-tim", "d-cleo"
+# Names come from tokens and may hold markup: the page must show it as text.
+NAMES = {FACILITATOR: "Fay", SCRIBE: "Sam <b>bold</b>", TIMEKEEPER: "Tim", CLARIFIER: "Cleo"}
+WAIT = 20_000  # ms; generous for a loaded machine, never a timing assertion
+
+
+@pytest.fixture
+async def console_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    service = build(make_settings(sqlite_url, tmp_path, dev_login=True))
+    try:
+        async with serve(service) as live_server:
+            yield live_server
+    finally:
+        await service.database.dispose()
+
+
+async def sign_in(page: Page, server: LiveServer, user_id: str) -> int:
+    """Sign in by name; returns the ms from navigation to an interactive page."""
+    await page.goto(server.url + "/")
+    await page.get_by_label("Your name").fill(NAMES[user_id])
+    await page.get_by_label("User id").fill(user_id)
+    ready = int(await page.locator("body").get_attribute("data-ready", timeout=WAIT) or -1)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#who")).to_contain_text(NAMES[user_id], timeout=WAIT)
+    return ready
+
+
+async def open_session_of(page: Page, group: str) -> None:
+    await page.get_by_role("link", name=group).click()
+    await page.locator(".sessions a").first.click()
+    await expect(page.locator("#connection")).to_have_text("Live", timeout=WAIT)
+
+
+async def vote(page: Page, option: str, button: str = "Vote") -> None:
+    await page.get_by_label(option, exact=True).check()
+    await page.get_by_role("button", name=button, exact=True).click()
+    await expect(page.locator(".confirm")).to_contain_text(option, timeout=WAIT)
+
+
+async def say(page: Page, text: str) -> None:
+    await page.get_by_label("Message", exact=True).fill(text)
+    await page.get_by_role("button", name="Send").click()
+
+
+async def shoot(pages: dict[str, Page], folder: Path, phase: str) -> None:
+    for size, page in pages.items():
+        await page.screenshot(path=folder / f"{phase}-{size}.png", full_page=True)
+
+
+async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_browsers(
+    console_server: LiveServer, tmp_path: Path
+) -> None:
+    server = console_server
+    watch = Watch()
+    shots = screenshots_dir(tmp_path)
+    async with browser() as chromium_browser:
+        fay_ctx, fay = await new_page(chromium_browser, watch)
+        pages = {FACILITATOR: fay}
+        for user_id in (SCRIBE, TIMEKEEPER, CLARIFIER):
+            viewport = PHONE if user_id == TIMEKEEPER else None
+            _, page = await (
+                new_page(chromium_browser, watch, viewport)
+                if viewport
+                else new_page(chromium_browser, watch)
+            )
+            pages[user_id] = page
+        sam, tim, cleo = pages[SCRIBE], pages[TIMEKEEPER], pages[CLARIFIER]
+
+        # Sign-in by name, a group, invitations by user id, accepted by each member.
+        await fay.goto(server.url + "/")
+        await shoot({"desktop": fay}, shots, "0-sign-in")
+        first_load = await sign_in(fay, server, FACILITATOR)
+        await fay.get_by_label("Name").fill("Physics <i>101</i>")
+        await fay.get_by_role("button", name="Create the group").click()
+        await expect(fay.get_by_role("heading", name="Physics <i>101</i>")).to_be_visible()
+        for user_id in (SCRIBE, TIMEKEEPER, CLARIFIER):
+            await fay.get_by_label("User id").fill(user_id)
+            await fay.get_by_role("button", name="Invite").click()
+            await expect(fay.locator(".members")).to_contain_text(user_id, timeout=WAIT)
+        for user_id in (SCRIBE, TIMEKEEPER, CLARIFIER):
+            page = pages[user_id]
+            await sign_in(page, server, user_id)
+            await page.get_by_role(
+                "button", name="Accept the invitation to Physics <i>101</i>"
+            ).click()
+            await expect(page.get_by_role("heading", name="Physics <i>101</i>")).to_be_visible()
+
+        # A session: everyone in the lobby with their role.
+        await fay.reload()
+        await fay.get_by_role("button", name="Create the session").click()
+        await expect(fay.locator("#connection")).to_have_text("Live", timeout=WAIT)
+        for page in (sam, tim, cleo):
+            await page.goto(server.url + "/#/")
+            await open_session_of(page, "Physics <i>101</i>")
+        for page in pages.values():
+            await expect(page.locator(".people .here")).to_have_count(4, timeout=WAIT)
+        await expect(fay.locator(".people")).to_contain_text("Sam <b>bold</b>SCRIBE")
+        await shoot({"desktop": fay, "phone": tim}, shots, "1-lobby")
+
+        # The facilitator starts, writes the question and opens the vote.
+        await fay.get_by_role("button", name="Start the session").click()
+        await fay.get_by_label("Question").fill("Which falls faster in a vacuum?")
+        await fay.get_by_label("Options, one a line").fill("The feather\nThe hammer\nBoth the same")
+        await fay.get_by_role("button", name="Save the question").click()
+        await expect(tim.locator(".prompt")).to_have_text(
+            "Which falls faster in a vacuum?", timeout=WAIT
+        )
+        await fay.get_by_role("button", name="Move to: Vote").click()
+        for page in pages.values():
+            await expect(page.locator(".phase h3")).to_have_text("Vote", timeout=WAIT)
+        await vote(sam, "Both the same")
+        await vote(tim, "The hammer")
+        await expect(fay.locator("#progress")).to_contain_text("Votes: 2 of 4", timeout=WAIT)
+        await expect(fay.get_by_role("timer")).to_be_hidden()  # no `timer` in this server's rounds
+        await shoot({"desktop": fay, "phone": tim}, shots, "2-vote")
+
+        # The gate names who has not voted; the facilitator forces past it.
+        await fay.get_by_role("button", name="Move to: Discussion").click()
+        gate = fay.locator(".gate")
+        await expect(gate).to_contain_text("Waiting for 2 of 4", timeout=WAIT)
+        await expect(gate).to_contain_text("Cleo")
+        await expect(gate).to_contain_text("Fay")
+        await gate.get_by_role("button", name="Force").click()
+        for page in pages.values():
+            await expect(page.locator(".phase h3")).to_have_text("Discussion", timeout=WAIT)
+
+        # Discussion: Cleo drops while the others chat; typing shows; she comes back to all
+        # of it, once and in order.
+        await sam.get_by_label("Message", exact=True).press_sequentially("I think")
+        await expect(tim.locator(".typing")).to_have_text(
+            "Sam <b>bold</b> is typing…", timeout=WAIT
+        )
+        await say(sam, "Both: no air, no drag")
+        await cleo.context.set_offline(True)
+        await expect(cleo.locator("#connection")).to_have_text("Reconnecting…", timeout=WAIT)
+        sent = [
+            "Both: no air, no drag",
+            "The hammer is heavier though",
+            "<script>alert(1)</script>mass cancels",
+            "ok, both",
+        ]
+        await say(tim, sent[1])
+        await say(fay, sent[2])
+        await say(sam, sent[3])
+        expected = [sent[0], sent[1], "alert(1)mass cancels", sent[3]]
+        await expect(tim.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
+        await shoot({"desktop": cleo}, shots, "3-reconnecting")
+        await cleo.context.set_offline(False)
+        await expect(cleo.locator("#connection")).to_have_text("Live", timeout=WAIT)
+        await expect(cleo.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
+        await expect(sam.locator(".receipts")).to_contain_text("Seen by", timeout=WAIT)
+        await shoot({"desktop": fay, "phone": tim}, shots, "3-discussion")
+
+        # Revote, explanation by the scribe (the others get the shared card), done.
+        await fay.get_by_role("button", name="Move to: Revote").click()
+        for page in pages.values():
+            await expect(page.locator(".phase h3")).to_have_text("Revote", timeout=WAIT)
+        for page in pages.values():
+            await vote(page, "Both the same", button="Revote")
+        await shoot({"desktop": fay, "phone": tim}, shots, "4-revote")
+        await fay.get_by_role("button", name="Move to: Explanation").click()
+        await expect(sam.get_by_label("The group's explanation")).to_be_visible(timeout=WAIT)
+        await expect(tim.locator(".phase")).to_contain_text("The scribe is writing")
+        await sam.get_by_label("The group's explanation").fill(
+            "Without air every mass falls alike."
+        )
+        await sam.get_by_label("The group's answer").select_option("Both the same")
+        await sam.get_by_role("button", name="Save the explanation").click()
+        await expect(tim.locator(".toast")).to_contain_text("shared card", timeout=WAIT)
+        await expect(tim.locator(".shared-card")).to_contain_text(
+            "every mass falls alike", timeout=WAIT
+        )
+        await shoot({"desktop": sam, "phone": tim}, shots, "5-explanation")
+        await fay.get_by_role("button", name="Move to: Done").click()
+        for page in pages.values():
+            await expect(page.locator(".phase h3")).to_have_text("Done", timeout=WAIT)
+        await shoot({"desktop": fay, "phone": tim}, shots, "6-done")
+
+        # A removed member's page says so.
+        removal = await fay.context.new_page()
+        removal.on("console", watch.console)
+        await removal.goto(server.url + "/#/")
+        await removal.get_by_role("link", name="Physics <i>101</i>").click()
+        await removal.get_by_role("button", name="Remove Cleo").click()
+        await expect(removal.locator(".members")).not_to_contain_text("Cleo", timeout=WAIT)
+        await say(cleo, "still here?")
+        await expect(cleo.locator(".removed")).to_contain_text("you were removed", timeout=WAIT)
+        await shoot({"desktop": cleo}, shots, "7-removed")
+
+        await fay.get_by_role("button", name="Finish the session").click()
+        await expect(fay.locator("#session-title")).to_have_text("Session · FINISHED", timeout=WAIT)
+        await fay_ctx.close()
+
+    print(f"\nconsole first load to an interactive page: {first_load} ms")
+    assert watch.errors == []
+    assert watch.refused == []
+    assert set(watch.statuses) <= {403, 409}  # the gate, and the removed member's message
