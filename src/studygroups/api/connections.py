@@ -23,8 +23,7 @@ import resource
 import time
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
+from studygroups.compat import HttpToolsProtocol
 from studygroups.metrics import Metrics
 
 log = logging.getLogger("studygroups.api")

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar, cast
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
+from studygroups.compat import WebSocketsSansIOProtocol
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.engine import NativeEngine, NativeSocket
