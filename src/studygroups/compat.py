@@ -179,6 +179,11 @@ INTERNALS: tuple[Internal, ...] = (
         "realtime/upgrade.py, fanout.py, bounds.py, server.py (`None` ends its queue)",
     ),
     Internal(
+        "engineio.async_socket:AsyncSocket",
+        ("_websocket_handler",),
+        "realtime/packets.py (the driver's WebSocket gets this bound method: its sid)",
+    ),
+    Internal(
         "socketio:AsyncServer()",
         (
             "_engineio_server_class",
