@@ -39,10 +39,18 @@ def uvicorn_cli(database_url: str, log_dir: Path, *flags: str) -> Iterator[Serve
         process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
     server = ServerProcess(port, process, log)
     try:
-        try:
-            wait_for_port(port, timeout=60)
-        except TimeoutError:
-            raise AssertionError(f"uvicorn did not start:\n{log.read_text()}") from None
+        for _ in range(60):  # a minute at most, and no longer than the process lives
+            if process.poll() is not None:
+                break
+            try:
+                wait_for_port(port, timeout=1)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError(f"uvicorn did not listen:\n{log.read_text()}")
+        if process.poll() is not None:
+            raise AssertionError(f"uvicorn did not start:\n{log.read_text()}")
         yield server
     finally:
         server.stop()

@@ -65,7 +65,8 @@ class UpgradeProtocol(asyncio.Protocol):
         self._server_state = server_state
         self._app_state = app_state
         self._native: NativeTransport | None = app_state.get(TRANSPORT_KEY)
-        app_state[SERVED_KEY] = True  # what the app sees in every scope's "state" from now on
+        if self._native is not None:  # the app sees this in every scope's "state" from now on
+            app_state[SERVED_KEY] = True
         self._transport: asyncio.Transport | None = None
         self._target: asyncio.Protocol | None = None
 
@@ -167,8 +168,8 @@ def warn_if_not_native(app: ASGIApp, metrics: Metrics, path: str = "/socket.io")
                 warned = True
                 log.warning(
                     "WebSockets are served by python-engineio, not the native path: "
-                    "the server does not run studygroups' WebSocket protocol "
-                    "(uvicorn --ws studygroups.asgi:WebSocket, see docs/deployment.md)"
+                    "the server does not run studygroups' WebSocket protocol with the app's "
+                    "lifespan (uvicorn --ws studygroups.asgi:WebSocket, see docs/deployment.md)"
                 )
         await app(scope, receive, send)
 
