@@ -20,7 +20,7 @@ from studygroups.api.connections import (
     ConnectionGuard,
     GuardedHttpProtocol,
     connection_cap,
-    http_protocol,
+    share_guard,
 )
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
@@ -31,11 +31,15 @@ from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, Limit, RateLimiter
 from studygroups.realtime.bounds import SocketBounds
-from studygroups.realtime.coalescing import CoalescingWebSockets
 from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
-from studygroups.realtime.protocol import UpgradeProtocol, websocket_protocol
+from studygroups.realtime.protocol import (
+    UpgradeProtocol,
+    native_transport,
+    share_with_protocols,
+    warn_if_not_native,
+)
 from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
 from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
@@ -55,8 +59,9 @@ SWEEP_EVERY_SECONDS = 5.0
 
 @dataclass
 class Service:
-    """The built service: the ASGI app to serve (with uvicorn's HTTP and WebSocket protocols
-    for it) and the parts tests may look at."""
+    """The built service: the ASGI app to serve, uvicorn's HTTP and WebSocket protocols for
+    it (module-level classes that find this app's parts in the lifespan state) and the parts
+    tests may look at."""
 
     asgi: Any
     websocket: type[UpgradeProtocol]
@@ -191,8 +196,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
     asgi = BodyTimeout(
         bounds.middleware(
-            CoalescingWebSockets(
-                socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io")
+            warn_if_not_native(
+                socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io"),
+                metrics,
             )
         ),
         settings.http_body_timeout_seconds,
@@ -201,10 +207,13 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     guard = ConnectionGuard(
         connection_cap(settings.max_connections), settings.http_header_timeout_seconds, metrics
     )
+    # uvicorn's protocols (studygroups serve, or `uvicorn --ws/--http studygroups.asgi:…`)
+    # find the native WebSocket path and the connection guard in the lifespan state.
+    served = share_guard(share_with_protocols(asgi, native_transport(sio, bounds, metrics)), guard)
     return Service(
-        asgi=asgi,
-        websocket=websocket_protocol(sio, bounds),
-        http=http_protocol(guard),
+        asgi=served,
+        websocket=UpgradeProtocol,
+        http=GuardedHttpProtocol,
         api=api,
         sio=sio,
         units=units,
@@ -214,9 +223,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
 
 
-def create_app(settings: Settings) -> Any:
-    """The ASGI app: REST (FastAPI) and Socket.IO on one port."""
-    return build(settings).asgi
+def create_app(settings: Settings | None = None) -> Any:
+    """The ASGI app: REST (FastAPI) and Socket.IO on one port; settings from the environment
+    unless given. Serve it with studygroups' protocols (studygroups/asgi.py)."""
+    return build(settings if settings is not None else Settings.from_env()).asgi
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:

@@ -114,5 +114,16 @@ class Metrics:
             registry=self.registry,
         )
 
+        # -- the WebSocket transport (compat-transport): docs/architecture.md --
+        self.websockets = Counter(
+            "studygroups_websockets_total",
+            "Socket.IO WebSockets opened, by path: native (a new session served by NativeSocket),"
+            " upgrade (a long-polling session moved onto one), engineio (through ASGI)",
+            ["path"],
+            registry=self.registry,
+        )
+        for path in ("native", "upgrade", "engineio"):
+            self.websockets.labels(path)  # every path shows, from 0
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

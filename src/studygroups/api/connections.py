@@ -21,14 +21,20 @@ import asyncio
 import logging
 import resource
 import time
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
+from studygroups.compat import HttpToolsProtocol
 from studygroups.metrics import Metrics
 
 log = logging.getLogger("studygroups.api")
 
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+GUARD_KEY = "studygroups.connection_guard"  # in the lifespan state (uvicorn's `app_state`)
 FD_RESERVE = 128  # descriptors kept for the database pool, Redis, files and logs
 SHED_LOG_EVERY_SECONDS = 60.0
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -88,17 +94,23 @@ class ConnectionGuard:
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, timing out slow heads and registering idle connections."""
+    """uvicorn's httptools protocol, timing out slow heads and registering idle connections.
 
-    guard: ClassVar[ConnectionGuard]
+    One module-level class, so uvicorn can load it from an import string (`--http
+    studygroups.asgi:Http`): it finds its app's `ConnectionGuard` in the lifespan state uvicorn
+    hands every protocol (`app_state`), where the app puts it at startup (`share_guard`).
+    Without one (no lifespan) it is uvicorn's protocol, unchanged."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.guard: ConnectionGuard | None = self.app_state.get(GUARD_KEY)
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_begun = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if self.guard is None:
+            return
         self.guard.idle[self] = None
         self._arm_head_timer()
         self.guard.admit(self, len(self.connections))
@@ -106,26 +118,29 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_begun = True
-        if self._head_timer is None:
+        if self._head_timer is None and self.guard is not None:
             self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
         self._head_begun = False
-        self.guard.idle.pop(self, None)
+        if self.guard is not None:
+            self.guard.idle.pop(self, None)
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self.timeout_keep_alive_task is not None:  # idle until the next request
-            self.guard.idle[self] = None
+        if self.guard is not None and self.timeout_keep_alive_task is not None:
+            self.guard.idle[self] = None  # idle until the next request
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
-        self.guard.idle.pop(self, None)
+        if self.guard is not None:
+            self.guard.idle.pop(self, None)
         super().connection_lost(exc)
 
     def _arm_head_timer(self) -> None:
+        assert self.guard is not None
         self._head_timer = self.loop.call_later(self.guard.header_timeout, self._head_late)
 
     def _disarm_head_timer(self) -> None:
@@ -135,7 +150,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _head_late(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self.guard is None:
             return
         self.guard.metrics.http_timeouts.labels("headers").inc()
         log.debug("closing %s: no request head within %s s", self.client, self.guard.header_timeout)
@@ -145,6 +160,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def http_protocol(guard: ConnectionGuard) -> type[GuardedHttpProtocol]:
-    """uvicorn's `http` class for one server, bound to its guard."""
-    return type("StudyGroupsHttp", (GuardedHttpProtocol,), {"guard": guard})
+def share_guard(app: ASGIApp, guard: ConnectionGuard) -> ASGIApp:
+    """ASGI middleware: put `guard` in the lifespan state at startup, where uvicorn hands it to
+    every protocol it creates (`app_state`)."""
+
+    async def shared(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and isinstance(scope.get("state"), dict):
+            scope["state"][GUARD_KEY] = guard
+        await app(scope, receive, send)
+
+    return shared

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from studygroups.compat import asgi_protocol
 from studygroups.metrics import Metrics
 from studygroups.realtime.engine import NativeSocket
 
@@ -177,7 +178,7 @@ class SocketBounds:
 
         async def remember_transport(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "websocket" and scope["path"].startswith("/socket.io"):
-                transport = getattr(getattr(send, "__self__", None), "transport", None)
+                transport = getattr(asgi_protocol(send), "transport", None)
                 sid = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("sid")
                 if sid:  # an upgrade: the session and its queue exist already
                     socket = self.sio.eio.sockets.get(sid[0])

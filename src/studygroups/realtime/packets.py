@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
-from engineio import payload as eio_payload
-from engineio.async_drivers import asgi as eio_asgi
 
+from studygroups.compat import engineio_asgi as eio_asgi
+from studygroups.compat import engineio_payload as eio_payload
 from studygroups.realtime.inbound import InboundGate, sample
 
 # Engine.IO packet types a client may send (open .. noop); "b" starts a base64 binary message.

@@ -7,25 +7,52 @@ when the client asks for a subprotocol (it is simply not selected); anything els
 path, a refused origin, an unknown sid) goes to uvicorn's own websockets-sansio protocol and
 through ASGI to python-engineio, whose outgoing queues are bounded too (bounds.py).
 Once chosen, the target replaces this object as the transport's protocol.
+
+`UpgradeProtocol` is one module-level class, so that uvicorn can load it from an import string
+(`--ws studygroups.asgi:WebSocket`, studygroups/asgi.py): it finds the app's `NativeEngine` in
+the lifespan state uvicorn hands every protocol (`app_state`), where the app puts it at startup
+(`share_with_protocols`). Without it (no lifespan) every WebSocket goes to the fallback.
+`warn_if_not_native` is the app's side: a Socket.IO WebSocket reaching it through ASGI while
+the server does not run this protocol is logged once as a WARNING and counted, never silent.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, cast
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, cast
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
+from studygroups.compat import WebSocketsSansIOProtocol
+from studygroups.metrics import Metrics
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.engine import NativeEngine, NativeSocket
 from studygroups.realtime.upgrade import UpgradingSocket
 
+log = logging.getLogger("studygroups.realtime")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Keys of the lifespan state (uvicorn's `app_state`, the ASGI scope's "state").
+TRANSPORT_KEY = "studygroups.websocket_transport"  # the NativeTransport, put by the app
+SERVED_KEY = "studygroups.native_websockets"  # set by UpgradeProtocol: this server runs it
+
+
+@dataclass(frozen=True)
+class NativeTransport:
+    """What the module-level protocol needs of one app: its engine and where to count."""
+
+    engine: NativeEngine
+    metrics: Metrics
+
 
 class UpgradeProtocol(asyncio.Protocol):
     """Chooses, on the upgrade request, who serves the WebSocket; forwards until replaced."""
-
-    engine: ClassVar[NativeEngine]
 
     def __init__(
         self,
@@ -37,6 +64,9 @@ class UpgradeProtocol(asyncio.Protocol):
         self._config = config
         self._server_state = server_state
         self._app_state = app_state
+        self._native: NativeTransport | None = app_state.get(TRANSPORT_KEY)
+        if self._native is not None:  # the app sees this in every scope's "state" from now on
+            app_state[SERVED_KEY] = True
         self._transport: asyncio.Transport | None = None
         self._target: asyncio.Protocol | None = None
 
@@ -55,17 +85,21 @@ class UpgradeProtocol(asyncio.Protocol):
 
     def _choose(self, transport: asyncio.Transport, data: bytes) -> asyncio.Protocol:
         request = ws.parse_request(data)
-        if request is not None:
+        native = self._native
+        if request is not None and native is not None:
+            engine = native.engine
             scheme = "https" if transport.get_extra_info("sslcontext") else "http"
             environ = NativeEngine.environ(request, transport.get_extra_info("peername"), scheme)
             connections = self._server_state.connections
-            if self.engine.accepts(request, environ):
-                socket = NativeSocket(self.engine, connections)
+            if engine.accepts(request, environ):
+                native.metrics.websockets.labels("native").inc()
+                socket = NativeSocket(engine, connections)
                 socket.start(transport, request, environ)
                 return socket
-            polling = self.engine.upgradable(request, environ)
+            polling = engine.upgradable(request, environ)
             if polling is not None:
-                upgrading = UpgradingSocket(self.engine, connections, polling)
+                native.metrics.websockets.labels("upgrade").inc()
+                upgrading = UpgradingSocket(engine, connections, polling)
                 upgrading.start_upgrade(transport, request)
                 return upgrading
         fallback = WebSocketsSansIOProtocol(
@@ -96,16 +130,47 @@ class UpgradeProtocol(asyncio.Protocol):
             self._target.resume_writing()
 
 
-def websocket_protocol(sio: Any, bounds: SocketBounds | None = None) -> type[UpgradeProtocol]:
-    """uvicorn's `ws` class for this Socket.IO server (served at /socket.io/), cutting off
+def native_transport(sio: Any, bounds: SocketBounds, metrics: Metrics) -> NativeTransport:
+    """The native WebSocket path of this Socket.IO server (served at /socket.io/), cutting off
     sockets past `bounds.max_buffered_bytes` (bounds.py)."""
-    if bounds is None:
-        engine = NativeEngine(sio.eio, environs=sio.environ)
-    else:
-        engine = NativeEngine(
-            sio.eio,
-            environs=sio.environ,
-            write_buffer_limit=bounds.max_buffered_bytes,
-            on_overflow=bounds.native_overflow,
-        )
-    return type("StudyGroupsWebSocket", (UpgradeProtocol,), {"engine": engine})
+    engine = NativeEngine(
+        sio.eio,
+        environs=sio.environ,
+        write_buffer_limit=bounds.max_buffered_bytes,
+        on_overflow=bounds.native_overflow,
+    )
+    return NativeTransport(engine, metrics)
+
+
+def share_with_protocols(app: ASGIApp, transport: NativeTransport) -> ASGIApp:
+    """ASGI middleware: put `transport` in the lifespan state at startup, where uvicorn hands it
+    to every protocol it creates (`app_state`)."""
+
+    async def shared(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and isinstance(scope.get("state"), dict):
+            scope["state"][TRANSPORT_KEY] = transport
+        await app(scope, receive, send)
+
+    return shared
+
+
+def warn_if_not_native(app: ASGIApp, metrics: Metrics, path: str = "/socket.io") -> ASGIApp:
+    """ASGI middleware: count every Socket.IO WebSocket served through ASGI (python-engineio's
+    path), and say once, as a WARNING, when that is because the server does not run the native
+    protocol at all (served without `--ws studygroups.asgi:WebSocket`, docs/deployment.md)."""
+    warned = False
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal warned
+        if scope["type"] == "websocket" and scope["path"].startswith(path):
+            metrics.websockets.labels("engineio").inc()
+            if not warned and not scope.get("state", {}).get(SERVED_KEY):
+                warned = True
+                log.warning(
+                    "WebSockets are served by python-engineio, not the native path: "
+                    "the server does not run studygroups' WebSocket protocol with the app's "
+                    "lifespan (uvicorn --ws studygroups.asgi:WebSocket, see docs/deployment.md)"
+                )
+        await app(scope, receive, send)
+
+    return watched

@@ -9,15 +9,18 @@ handler, at a bounded rate; binary packets are refused and their attachments nev
 malformed packets are dropped and counted, never a traceback. It does so where the packet is
 decoded, so a client event named `connect` is told apart from the library's own connect call.
 
-python-socketio internals this module overrides or relies on (see also packets.py):
+python-socketio internals this module overrides or relies on (see also packets.py; all are
+listed in compat.py and checked by tests/unit/test_compat.py):
 
 * `AsyncServer._handle_eio_message` (replaced: decoding and dispatch of each Engine.IO message,
   without the library's `_binary_packet` buffer), `_handle_eio_disconnect` (extended) and
   `_engineio_server_class` (packets.CheckedEngineServer).
 * Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
   `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
-  `manager.is_connected`; Engine.IO's `eio.sockets`, `AsyncSocket.close(wait=False)` and the
-  `None` that ends an `AsyncSocket`'s queue (and so its WebSocket writer).
+  `manager.is_connected`; the Redis manager's `_redis_connect`, `pubsub` and `_handle_emit`
+  (extended), besides `_listen`, the hook pub/sub managers document; Engine.IO's
+  `eio.sockets`, `AsyncSocket.close(wait=False)` and the `None` that ends an `AsyncSocket`'s
+  queue (and so its WebSocket writer).
 """
 
 from __future__ import annotations
@@ -92,7 +95,9 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.on_subscribed: Callable[[], Awaitable[None]] | None = None
         self.subscribed = False
 
-    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+    async def _listen(self) -> AsyncIterator[Any]:
+        """The pub/sub manager's documented hook: the data of each message on the channel."""
+        channel = self.channel.encode("utf-8")
         delay = 0.25
         while True:
             try:
@@ -103,7 +108,12 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 if self.on_subscribed is not None:
                     await self.on_subscribed()
                 async for message in self.pubsub.listen():
-                    yield message
+                    if (
+                        message.get("channel") == channel
+                        and message.get("type") == "message"
+                        and "data" in message
+                    ):
+                        yield message["data"]
             except Exception as error:  # noqa: BLE001 -- any failure: reconnect after a pause
                 if self.subscribed:
                     log.warning("lost the Redis channel (%s); retrying", error)

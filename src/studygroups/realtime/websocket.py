@@ -15,10 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-try:
-    from websockets.speedups import apply_mask  # C; installed with uvicorn[standard]
-except ImportError:  # pragma: no cover - only without the compiled extension
-    from websockets.utils import apply_mask
+from studygroups.compat import apply_mask
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 DATA_OPCODES = frozenset({TEXT, BINARY})
