@@ -1,8 +1,9 @@
 """Random payloads to every client event: each is acknowledged with a contract error code (or a
 success when it happens to be valid), the socket stays connected, and it joins no room.
 
-Payloads stay under the 64 KiB frame limit of the transport (a larger frame closes the
-connection, as Socket.IO's maxHttpBufferSize does; see docs/realtime.md).
+Payloads stay well under the transport's frame limit (`max_http_buffer_size` in
+realtime/server.py: a larger frame closes the connection, as Socket.IO's maxHttpBufferSize does;
+see docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ MESSAGE = "\x00real-message\x00"  # replaced by the id of a real chat message of
 EVENTS = ("joinSession", "leaveSession", "typing", "markRead")
 FIELDS = ("sessionId", "lastSeq", "isTyping", "messageId")
 SEQ_MAX = 2**53
-FRAME_BUDGET = 60_000  # bytes of JSON; the server's frame limit is 64 KiB
+FRAME_BUDGET = 60_000  # bytes of JSON, far below the server's frame limit
 
 huge_strings = st.builds(
     lambda char, size: char * size,

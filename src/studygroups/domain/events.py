@@ -16,6 +16,13 @@ from studygroups.domain.rounds import RoundStatus
 
 JsonObject = dict[str, object]
 
+# The seq ceilings, both here. The log stores seq as a 32-bit INTEGER: a REST `after_seq` above
+# SEQ_STORED_MAX cannot match and would overflow the driver, so it is refused. A socket's
+# `lastSeq` never reaches the database (it is compared with the head only): any JSON-safe
+# integer up to SEQ_WIRE_MAX is accepted, and one beyond the head answers `resync`.
+SEQ_STORED_MAX = 2**31 - 1
+SEQ_WIRE_MAX = 2**53
+
 
 @dataclass(frozen=True)
 class DomainEvent(ABC):

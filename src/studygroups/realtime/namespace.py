@@ -1,26 +1,28 @@
 """The /study-groups namespace: authentication, rooms, presence, typing and read receipts.
 
-Handlers are thin: validate the payload, ask a service, answer an ack. A refused or malformed
-event never disconnects the socket or joins a room; its ack says why.
+Handlers are thin: parse the payload, call a use case (services/rooms.py, services/chat.py),
+answer an ack. A refused or malformed event never disconnects the socket or joins a room; its
+ack says why. The connection registry is realtime/registry.py.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
 
-from studygroups.domain.errors import DomainError, Forbidden, Invalid, RateLimited, Unauthenticated
-from studygroups.identity import Identity, TokenCache
+from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
+from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.expiry import ExpiryTimers, expires_iso
 from studygroups.realtime.payloads import (
     ack_error,
+    is_typing_of,
     last_seq_of,
+    message_id_of,
     now_iso,
     payload_of,
     refresh_token_of,
@@ -36,22 +38,31 @@ from studygroups.realtime.publisher import (
     decode,
     room_of,
 )
+from studygroups.realtime.registry import Client, Connections
 from studygroups.realtime.server import local_emit
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
 from studygroups.services.presence import Presence
+from studygroups.services.rooms import Joined, ReplayBudget, SessionRooms
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.services.users import UserDirectory
 
 log = logging.getLogger("studygroups.realtime")
 
 TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
+EVENTS = ("joinSession", "leaveSession", "typing", "markRead", "refreshToken")
 
 
-@dataclass
-class Client:
-    identity: Identity
-    sessions: set[str] = field(default_factory=set)
+def join_ack(joined: Joined) -> dict[str, Any]:
+    """`joinSession`'s ack (API.md §7): the head, `missed` (or `resync`) when lastSeq was sent,
+    and who is present."""
+    ack: dict[str, Any] = {"success": True, "sessionId": joined.session_id, "seq": joined.head}
+    if joined.replay is not None:
+        if joined.replay.resync is not None:
+            ack["resync"] = True
+        ack["missed"] = [e.as_json() for e in joined.replay.events]
+    ack["presence"] = joined.presence
+    return ack
 
 
 class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -76,20 +87,25 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._tokens = tokens or TokenCache()
         self._secret = jwt_secret
         self._units = units
-        self._feed = feed
         self._users = users
-        self._presence = presence
         self._sequencer = sequencer
         self._metrics = metrics
-        self._replay_limit = replay_limit
-        self._replay_max_bytes = replay_max_bytes
         self._max_sockets_per_user = max_sockets_per_user
         self._expiry = ExpiryTimers(self._expire)
-        self._clients: dict[str, Client] = {}
-        self._by_user: dict[str, set[str]] = {}
-        self._typing = RateLimiter(LIMITS["typing"])
-        self._joins = RateLimiter(LIMITS["join"])
-        self._small = RateLimiter(LIMITS["socket"])
+        self._clients = Connections()
+        self._rooms = SessionRooms(
+            feed=feed,
+            presence=presence,
+            lanes=sequencer,
+            rooms=self,
+            metrics=metrics,
+            budget=ReplayBudget(max_events=replay_limit, max_bytes=replay_max_bytes),
+        )
+        # Per-socket limits of client events, checked before their handler runs.
+        self._limits = {
+            "joinSession": RateLimiter(LIMITS["join"]),
+            "markRead": RateLimiter(LIMITS["socket"]),
+        }
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -105,8 +121,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             # python-socketio would never send this socket's disconnect: take nothing for it.
             raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
         self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
-        self._clients[sid] = Client(identity)
-        self._by_user.setdefault(identity.user_id, set()).add(sid)
+        self._clients.add(sid, identity)
         self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
@@ -119,42 +134,32 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     def _refuse_if_too_many(self, user_id: str) -> None:
         """MAX_SOCKETS_PER_USER, counted over this process's sockets."""
-        if len(self._by_user.get(user_id, ())) >= self._max_sockets_per_user:
+        if self._clients.count(user_id) >= self._max_sockets_per_user:
             self._metrics.sockets_refused_per_user.inc()
             log.info("Refused a connection of user %s: too many sockets", user_id)
             raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_SOCKETS)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._expiry.disarm(sid)
-        client = self._clients.pop(sid, None)
+        client = self._clients.detach(sid)
         if client is None:
             return
-        for session_id in list(client.sessions):
-            await self._leave(sid, client, session_id)
-        sids = self._by_user.get(client.identity.user_id)
-        if sids is not None:
-            sids.discard(sid)
-            if not sids:
-                del self._by_user[client.identity.user_id]
-        self._joins.forget(sid)
-        self._small.forget(sid)
+        await self._rooms.leave_all(client)
+        self._clients.forget(client)
+        for limiter in self._limits.values():
+            limiter.forget(sid)
         self._metrics.connections.dec()
         log.info(
             "Client disconnected: %s, User: %s, reason: %s", sid, client.identity.user_id, reason
         )
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        """Every client event passes here: unknown ones are refused, errors become acks."""
+        """Every client event passes here: unknown ones are refused, per-socket limits checked,
+        errors become acks."""
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
         handler = getattr(self, f"on_{event}", None)
-        if handler is None or event not in (
-            "joinSession",
-            "leaveSession",
-            "typing",
-            "markRead",
-            "refreshToken",
-        ):
+        if handler is None or event not in EVENTS:
             return {
                 "success": False,
                 "error": {"code": "BAD_REQUEST", "message": f"unknown event {event!r}"},
@@ -163,6 +168,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._clients.get(sid)
         if client is None:
             return ack_error(Unauthenticated("not connected"))
+        limiter = self._limits.get(event)
+        if limiter is not None and not limiter.allow(sid):
+            return ack_error(RateLimited(f"too many {event} requests; slow down"))
         try:
             return await handler(sid, client, data)
         except DomainError as error:
@@ -213,143 +221,44 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- rooms --------------------------------------------------------------------------------
 
     async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
-        if not self._joins.allow(sid):
-            raise RateLimited("too many joinSession requests; slow down")
         payload = payload_of(data)
-        session_id = session_id_of(payload)
-        last_seq = last_seq_of(payload)
-        identity = client.identity
-        async with self._sequencer.locked(session_id) as lane:
-            # Checked under the lane lock, which evictions wait for: a removal committed before
-            # this check refuses the join; one committed after it evicts this socket. The same
-            # read gives the log's head.
-            head = await self._feed.authorize_join(identity, session_id)
-            head = await self._sequencer.catch_up(session_id, lane, head)
-            if sid not in self._clients:
-                return ack_error(Unauthenticated("disconnected while joining"))
-            newly = session_id not in client.sessions
-            if newly:
-                await self.enter_room(sid, room_of(session_id))
-                client.sessions.add(session_id)
-                self._sequencer.joined(session_id)
-            ack: dict[str, Any] = {"success": True, "sessionId": session_id, "seq": head}
-            if last_seq is not None:
-                replay = await self._feed.replay(
-                    session_id,
-                    last_seq,
-                    head,
-                    max_events=self._replay_limit,
-                    max_bytes=self._replay_max_bytes,
-                )
-                if replay.resync is not None:
-                    ack["resync"] = True
-                    if replay.resync == "bytes":
-                        self._metrics.replays_over_budget.inc()
-                ack["missed"] = [e.as_json() for e in replay.events]
-            # Still under the lock, and nothing awaits between releasing it and the ack being
-            # queued: no live event after `head` can reach this socket before its ack.
-            user_id, name = identity.user_id, identity.name
-            first = newly and await self._presence.add(session_id, user_id, name, sid)
-            if newly and session_id not in client.sessions:
-                # Left or disconnected while joining: _leave could not count it out yet.
-                await self._presence.remove(session_id, user_id, sid)
-                first = False
-            if first:
-                await self._signal(
-                    "userJoined",
-                    session_id,
-                    user_id,
-                    {"sessionId": session_id, "userId": user_id, "userName": name},
-                )
-            ack["presence"] = await self._presence.present(session_id)
-        self._metrics.rooms.set(self._sequencer.rooms)
-        log.info("User %s joined session %s", identity.user_id, session_id)
-        return ack
+        joined = await self._rooms.join(client, session_id_of(payload), last_seq_of(payload))
+        return join_ack(joined)  # nothing awaits from the lane lock's release to the ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         session_id = session_id_of(payload_of(data))
-        await self._leave(sid, client, session_id)
+        await self._rooms.leave(client, session_id)
         return {"success": True, "sessionId": session_id}
-
-    async def _leave(self, sid: str, client: Client, session_id: str) -> None:
-        if session_id not in client.sessions:
-            return
-        client.sessions.discard(session_id)
-        await self.leave_room(sid, room_of(session_id))
-        self._sequencer.left(session_id)
-        self._metrics.rooms.set(self._sequencer.rooms)
-        identity = client.identity
-        log.info("User %s left session %s", identity.user_id, session_id)
-        if await self._presence.remove(session_id, identity.user_id, sid):
-            await self._signal(
-                "userLeft",
-                session_id,
-                identity.user_id,
-                {"sessionId": session_id, "userId": identity.user_id, "userName": identity.name},
-            )
 
     # -- ephemeral signals --------------------------------------------------------------------
 
     async def on_typing(self, sid: str, client: Client, data: Any) -> dict[str, Any]:
         payload = payload_of(data)
-        session_id = session_id_of(payload)
-        is_typing = payload.get("isTyping")
-        if not isinstance(is_typing, bool):
-            raise Invalid("isTyping must be a boolean")
-        if session_id not in client.sessions:
-            raise Forbidden("join the session before sending typing")
-        identity = client.identity
-        if not self._typing.allow((identity.user_id, session_id)):
-            raise RateLimited("typing is relayed at most once per 250 ms")
-        await self._signal(
-            "chat.typing",
-            session_id,
-            identity.user_id,
-            {
-                "sessionId": session_id,
-                "userId": identity.user_id,
-                "userName": identity.name,
-                "isTyping": is_typing,
-            },
-        )
+        await self._rooms.typing(client, session_id_of(payload), is_typing_of(payload))
         return {"success": True}
 
     async def on_markRead(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
-        if not self._small.allow(sid):
-            raise RateLimited("too many markRead requests; slow down")
         payload = payload_of(data)
-        session_id = session_id_of(payload)
-        message_id = payload.get("messageId")
-        if not isinstance(message_id, str) or not 1 <= len(message_id) <= 64:
-            raise Invalid("messageId must be a string of 1..64 characters")
-        identity = client.identity
-        async with self._units() as uow:
-            cursor = await chat.mark_read(uow, identity, session_id, message_id)
-            await uow.commit()
-        await self._signal(
-            "chat.read",
-            session_id,
-            identity.user_id,
-            {
-                "sessionId": session_id,
-                "userId": identity.user_id,
-                "messageId": cursor["message_id"],
-            },
-        )
-        return {"success": True, "sessionId": session_id, "messageId": cursor["message_id"]}
+        session_id, message_id = session_id_of(payload), message_id_of(payload)
+        read = await chat.mark_read_live(self._units, self, client.identity, session_id, message_id)
+        return {"success": True, "sessionId": read.session_id, "messageId": read.message_id}
 
     async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
         """A user whose process died without saying goodbye: tell the room they left."""
-        await self._signal(
-            "userLeft",
-            session_id,
-            user_id,
-            {"sessionId": session_id, "userId": user_id, "userName": user_name},
-        )
+        await self._rooms.announce_left(session_id, user_id, user_name)
 
-    async def _signal(
-        self, event: str, session_id: str, user_id: str, data: dict[str, Any]
-    ) -> None:
+    # -- services/rooms.py `Rooms`: what the use cases ask of the transport -------------------
+
+    def is_connected(self, sid: str) -> bool:
+        return sid in self._clients
+
+    async def enter_session_room(self, sid: str, session_id: str) -> None:
+        await self.enter_room(sid, room_of(session_id))
+
+    async def leave_session_room(self, sid: str, session_id: str) -> None:
+        await self.leave_room(sid, room_of(session_id))
+
+    async def signal(self, event: str, session_id: str, user_id: str, data: dict[str, Any]) -> None:
         """An ephemeral event to the others in the room: not logged, no seq. It travels as an
         internal message to every process (this one included), and each skips its own sockets
         of the acting user: a room emit's skip list could only name this process's sockets."""
@@ -358,7 +267,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.emit(SIGNAL, message, room=room_of(session_id))
 
     async def _deliver_signal(self, message: Mapping[str, Any]) -> None:
-        skip = list(self._by_user.get(str(message["userId"]), ()))
+        skip = self._clients.sids_of(str(message["userId"]))
         room = room_of(str(message["sessionId"]))
         await local_emit(self.server, str(message["event"]), message["data"], room, skip)
 
@@ -377,11 +286,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def evict(self, user_id: str, session_ids: list[str]) -> None:
         """Membership was revoked: this process's sockets of the user leave those rooms now."""
-        for session_id in session_ids:
-            await self._sequencer.settled(session_id)  # joins checked before the removal land
-        for sid in list(self._by_user.get(user_id, ())):
+        await self._rooms.settled(session_ids)  # joins checked before the removal land first
+        for sid in self._clients.sids_of(user_id):
             client = self._clients.get(sid)
-            if client is None:
-                continue
-            for session_id in session_ids:
-                await self._leave(sid, client, session_id)
+            if client is not None:
+                for session_id in session_ids:
+                    await self._rooms.leave(client, session_id)

@@ -21,6 +21,7 @@ from studygroups.domain.errors import (
     Unauthenticated,
     closest,
 )
+from studygroups.domain.events import SEQ_WIRE_MAX
 from studygroups.storage.event_log import iso_timestamp
 
 ACK_CODES: dict[type[DomainError], str] = {
@@ -59,8 +60,22 @@ def last_seq_of(data: Mapping[str, Any]) -> int | None:
     value = data.get("lastSeq")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEQ_WIRE_MAX:
         raise Invalid("lastSeq must be a non-negative integer")
+    return value
+
+
+def message_id_of(data: Mapping[str, Any]) -> str:
+    value = data.get("messageId")
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise Invalid("messageId must be a string of 1..64 characters")
+    return value
+
+
+def is_typing_of(data: Mapping[str, Any]) -> bool:
+    value = data.get("isTyping")
+    if not isinstance(value, bool):
+        raise Invalid("isTyping must be a boolean")
     return value
 
 

@@ -9,8 +9,19 @@ from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import can_facilitate, check_active_member
 from studygroups.domain.sessions import SessionRole, SessionStatus
 from studygroups.services.unit_of_work import UnitOfWork
+from studygroups.storage import groups as group_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage.tables import GroupSession
+
+
+def _member_status(raw: str | None) -> MemberStatus | None:
+    return MemberStatus(raw) if raw else None
+
+
+async def check_group_member(uow: UnitOfWork, group_id: str, user_id: str) -> None:
+    """Only an ACTIVE member of the group gets past (FORBIDDEN otherwise)."""
+    me = await group_rows.membership(uow.db, group_id, user_id)
+    check_active_member(_member_status(me.status if me else None))
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ async def load_session(
         session=session,
         user_id=user_id,
         group_role=MemberRole(group_role) if group_role else None,
-        group_status=MemberStatus(group_status) if group_status else None,
+        group_status=_member_status(group_status),
         session_role=SessionRole(session_role) if session_role else None,
     )
     check_active_member(access.group_status)
@@ -71,7 +82,7 @@ async def take_seq_for(uow: UnitOfWork, session_id: str, user_id: str) -> tuple[
     if found is None:
         raise NotFound("session not found")
     seq, group_id, status, rounds_count, group_status, session_role = found
-    check_active_member(MemberStatus(group_status) if group_status else None)
+    check_active_member(_member_status(group_status))
     brief = SessionBrief(
         group_id=group_id,
         status=SessionStatus(status),

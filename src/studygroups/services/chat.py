@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from studygroups.domain import chat as rules
@@ -13,8 +14,9 @@ from studygroups.domain.rounds import check_round_index
 from studygroups.identity import Identity
 from studygroups.services import views
 from studygroups.services.access import SessionAccess, load_session, take_seq_for
+from studygroups.services.rooms import Signals
 from studygroups.services.sessions import load_round
-from studygroups.services.unit_of_work import UnitOfWork
+from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.storage import chat as chat_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage import users
@@ -112,3 +114,27 @@ async def mark_read(
         cursor.message_id, cursor.message_seq, cursor.updated_at = message_id, message.seq, now
     await uow.db.flush()
     return views.read_cursor(cursor)
+
+
+@dataclass(frozen=True)
+class ReadMarked:
+    session_id: str
+    message_id: str  # where the caller's cursor is now (not moved back by an older message)
+
+
+async def mark_read_live(
+    units: UnitOfWorkFactory, signals: Signals, actor: Identity, session_id: str, message_id: str
+) -> ReadMarked:
+    """`markRead` of a socket: move the cursor in its own transaction, then tell the room
+    `chat.read` (ephemeral, after the commit: a refusal tells nobody)."""
+    async with units() as uow:
+        cursor = await mark_read(uow, actor, session_id, message_id)
+        await uow.commit()
+    moved_to = str(cursor["message_id"])
+    await signals.signal(
+        "chat.read",
+        session_id,
+        actor.user_id,
+        {"sessionId": session_id, "userId": actor.user_id, "messageId": moved_to},
+    )
+    return ReadMarked(session_id, moved_to)

@@ -16,13 +16,13 @@ from studygroups.domain import playlist
 from studygroups.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import (
-    check_active_member,
     check_can_change_roles,
     check_can_edit_group,
     check_can_manage_playlist,
 )
 from studygroups.identity import Identity
 from studygroups.services import views
+from studygroups.services.access import check_group_member
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import groups as group_rows
 from studygroups.storage import users
@@ -103,8 +103,7 @@ async def _load_group(uow: UnitOfWork, group_id: str, *, lock: bool = False) -> 
 async def get_group(uow: UnitOfWork, actor: Identity, group_id: str) -> views.Json:
     """Members only (ACTIVE), with every member and their roles."""
     group = await _load_group(uow, group_id)
-    me = await group_rows.membership(uow.db, group_id, actor.user_id)
-    check_active_member(MemberStatus(me.status) if me else None)
+    await check_group_member(uow, group_id, actor.user_id)
     return await group_detail(uow, group)
 
 
@@ -255,6 +254,5 @@ async def _member_json(uow: UnitOfWork, member: GroupMember) -> views.Json:
 
 async def list_group_sessions(uow: UnitOfWork, actor: Identity, group_id: str) -> list[views.Json]:
     await _load_group(uow, group_id)
-    me = await group_rows.membership(uow.db, group_id, actor.user_id)
-    check_active_member(MemberStatus(me.status) if me else None)
+    await check_group_member(uow, group_id, actor.user_id)
     return [views.session_summary(row) for row in await group_rows.sessions(uow.db, group_id)]

@@ -20,7 +20,7 @@ from studygroups.services.access import SessionAccess, load_session
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import groups as group_rows
 from studygroups.storage import sessions as session_rows
-from studygroups.storage.tables import Activity, Round
+from studygroups.storage.tables import Activity, Round, SessionMember
 
 KIND_OF_PHASE = {
     rules.Phase.VOTE: ActivityType.PI_VOTE_SUBMIT,
@@ -70,12 +70,19 @@ def visible_correct_option(row: Round, *, facilitates: bool) -> str | None:
     return row.correct_option if shown else None
 
 
-async def voters(uow: UnitOfWork, session_id: str, group_id: str) -> list[str]:
-    """Session members still ACTIVE in the group: those who may vote (and the gates wait for)."""
+async def voters(
+    uow: UnitOfWork,
+    session_id: str,
+    group_id: str,
+    members: Sequence[SessionMember] | None = None,
+) -> list[str]:
+    """Session members still ACTIVE in the group, sorted: those who may vote and the gates wait
+    for (the one definition: gates, progress, results and the report). `members`: the session's
+    members when the caller has read them already."""
     active = set(await group_rows.active_member_ids(uow.db, group_id))
-    return [
-        m.user_id for m in await session_rows.members(uow.db, session_id) if m.user_id in active
-    ]
+    if members is None:
+        members = await session_rows.members(uow.db, session_id)
+    return [m.user_id for m in members if m.user_id in active]
 
 
 def results_json(

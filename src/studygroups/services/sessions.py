@@ -11,20 +11,20 @@ from studygroups.domain import sessions as session_rules
 from studygroups.domain.activity import ActivityType
 from studygroups.domain.errors import Conflict, Invalid, NotFound
 from studygroups.domain.events import (
+    SEQ_STORED_MAX,
     PromptUpdated,
     RoundAdvanced,
     SessionEnded,
     SessionStarted,
     SessionStatusChanged,
 )
-from studygroups.domain.groups import MemberStatus
-from studygroups.domain.permissions import check_active_member, check_can_facilitate
+from studygroups.domain.permissions import check_can_facilitate
 from studygroups.domain.results import UNCHANGED, Unchanged
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
 from studygroups.identity import Identity
 from studygroups.services import results, views
-from studygroups.services.access import SessionAccess, load_session
+from studygroups.services.access import SessionAccess, check_group_member, load_session
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import event_log, users
 from studygroups.storage import groups as group_rows
@@ -33,8 +33,6 @@ from studygroups.storage.tables import Activity, GroupSession, Round, SessionMem
 
 FEED_DEFAULT_LIMIT = 500
 FEED_MAX_LIMIT = 1000
-# seq is stored as a 32-bit INTEGER: a larger after_seq cannot match and overflows the driver.
-FEED_MAX_SEQ = 2**31 - 1
 
 
 async def create_session(
@@ -55,8 +53,7 @@ async def create_session(
     group = await group_rows.lock(uow.db, group_id)
     if group is None:
         raise NotFound("group not found")
-    me = await group_rows.membership(uow.db, group_id, actor.user_id)
-    check_active_member(MemberStatus(me.status) if me else None)
+    await check_group_member(uow, group_id, actor.user_id)
     active = await group_rows.active_member_ids(uow.db, group_id)
     session_rules.check_enough_members(len(active))
     roles = session_rules.deal_roles(active, await group_rows.finished_sessions(uow.db, group_id))
@@ -121,8 +118,7 @@ async def session_detail(
     cards = await session_rows.shared_cards(uow.db, session.id)
     index_of = {r.id: r.round_index for r in rounds}
     # Progress counts those the gates wait for, so `required` matches a gate's 409.
-    active = set(await group_rows.active_member_ids(uow.db, session.group_id))
-    eligible = {m.user_id for m in members if m.user_id in active}
+    eligible = set(await results.voters(uow, session.id, session.group_id, members))
     rounds_json = []
     for row in rounds:
         of_round = [a for a in activity if a.round_id == row.id and a.user_id in eligible]
@@ -251,14 +247,6 @@ def acted(activity: Sequence[Activity], kind: ActivityType) -> set[str]:
     return {a.user_id for a in activity if a.event_type == kind}
 
 
-async def eligible_voters(uow: UnitOfWork, session_id: str, group_id: str) -> list[str]:
-    """Session members who are still ACTIVE in the group, sorted: those the gates wait for."""
-    active = set(await group_rows.active_member_ids(uow.db, group_id))
-    return [
-        m.user_id for m in await session_rows.members(uow.db, session_id) if m.user_id in active
-    ]
-
-
 async def advance_round(
     uow: UnitOfWork,
     actor: Identity,
@@ -272,7 +260,7 @@ async def advance_round(
     row = await load_round(uow, access.session, round_index)
     activity = await session_rows.activity(uow.db, session_id, round_id=row.id)
     current = RoundStatus(row.status)
-    members = await eligible_voters(uow, session_id, access.session.group_id)
+    members = await results.voters(uow, session_id, access.session.group_id)
     round_rules.check_advance(
         current,
         target,
@@ -308,8 +296,8 @@ async def read_feed(
     uow: UnitOfWork, actor: Identity, session_id: str, after_seq: int, limit: int
 ) -> views.Json:
     """The durable log after `after_seq`, in order, for members."""
-    if not 0 <= after_seq <= FEED_MAX_SEQ:
-        raise Invalid(f"after_seq must be 0..{FEED_MAX_SEQ}")
+    if not 0 <= after_seq <= SEQ_STORED_MAX:
+        raise Invalid(f"after_seq must be 0..{SEQ_STORED_MAX}")
     if not 1 <= limit <= FEED_MAX_LIMIT:
         raise Invalid(f"limit must be 1..{FEED_MAX_LIMIT}")
     access = await load_session(uow, session_id, actor.user_id)

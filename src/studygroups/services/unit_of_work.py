@@ -39,20 +39,6 @@ class Publisher(Protocol):
         """Take a user's sockets out of these sessions' rooms (membership was revoked)."""
 
 
-class RecordingPublisher:
-    """Keeps what it is given; the publisher of tests and of processes without a gateway."""
-
-    def __init__(self) -> None:
-        self.published: list[StoredEvent] = []
-        self.removed: list[tuple[str, list[str]]] = []
-
-    async def publish(self, events: Sequence[StoredEvent]) -> None:
-        self.published.extend(events)
-
-    async def remove_user(self, user_id: str, session_ids: Sequence[str]) -> None:
-        self.removed.append((user_id, list(session_ids)))
-
-
 class UnitOfWork:
     """`async with uow:` opens a transaction; `commit()` commits, then publishes what was recorded.
 

@@ -26,17 +26,6 @@ from studygroups.storage.tables import (
     SharedCard,
 )
 
-
-async def get(
-    db: AsyncSession, session_id: str, *, for_update: bool = False
-) -> GroupSession | None:
-    """The session row; `for_update` locks it on PostgreSQL, serialising writers of one session."""
-    query = select(GroupSession).where(GroupSession.id == session_id)
-    if for_update:
-        query = query.with_for_update()
-    return await db.scalar(query)
-
-
 _USER: BindParameter[str] = bindparam("user_id")
 _SESSION: BindParameter[str] = bindparam("session_id")
 

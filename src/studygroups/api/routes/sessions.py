@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, State, WriterDep
 from studygroups.api.schemas import Advance, CreateSession, SetStatus, SubmitActivity, UpdatePrompt
+from studygroups.domain.events import SEQ_STORED_MAX
 from studygroups.domain.results import UNCHANGED
 from studygroups.services import activity, presence, sessions
 
@@ -113,7 +114,7 @@ async def list_presence(session_id: str, state: State, read: ReaderDep) -> Any:
 async def read_feed(
     session_id: str,
     read: ReaderDep,
-    after_seq: Annotated[int, Query(ge=0, le=sessions.FEED_MAX_SEQ)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=SEQ_STORED_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=sessions.FEED_MAX_LIMIT)] = sessions.FEED_DEFAULT_LIMIT,
 ) -> Any:
     return await read(
