@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -33,36 +34,17 @@ class BodyLimit:
                 await self._refuse(send)
                 return
         received = 0
-        too_large = False
-        started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    too_large = True
-                    raise _TooLarge
+                    raise _Refused
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if too_large:
-                # The app may answer a body it could not read (FastAPI turns any read error
-                # into 400, Starlette's error middleware into 500): the answer is 413 instead.
-                if not started:
-                    started = True
-                    await self._refuse(send)
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        await _serve_or_refuse(self.app, scope, limited_receive, send, self._refuse)
 
     async def _refuse(self, send: Send) -> None:
         await _answer(send, 413, f"request body exceeds {self.max_bytes} bytes")
@@ -80,8 +62,46 @@ async def _answer(send: Send, status: int, message: str, *, close: bool = False)
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _Refused(Exception):
+    """A body check failed while the app read the body."""
+
+
+async def _serve_or_refuse(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    refuse: Callable[[Send], Awaitable[None]],
+) -> None:
+    """Run `app`; once `receive` raises _Refused the answer is `refuse`'s, whatever the app makes
+    of a body it could not read (FastAPI turns a read error into 400, Starlette's error
+    middleware into 500)."""
+    refused = False
+    started = False
+
+    async def guarded_receive() -> Message:
+        nonlocal refused
+        try:
+            return await receive()
+        except _Refused:
+            refused = True
+            raise
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if refused:
+            if not started:
+                started = True
+                await refuse(send)
+            return
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, guarded_receive, guarded_send)
+    except _Refused:
+        if not started:
+            await refuse(send)
 
 
 class BodyTimeout:
@@ -100,47 +120,25 @@ class BodyTimeout:
             return
         deadline = asyncio.get_running_loop().time() + self.seconds
         complete = False
-        late = False
-        started = False
 
         async def timed_receive() -> Message:
-            nonlocal complete, late
+            nonlocal complete
             if complete:
                 return await receive()  # after the body: only the disconnect, whenever it comes
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                late = True
-                raise _TooSlow from None
+                raise _Refused from None
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if late:
-                # whatever the app makes of a body it could not read, the answer is 408
-                if not started:
-                    started = True
-                    await self._refuse(send)
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except _TooSlow:
-            if not started:
-                await self._refuse(send)
+        await _serve_or_refuse(self.app, scope, timed_receive, send, self._refuse)
 
     async def _refuse(self, send: Send) -> None:
         self.metrics.http_timeouts.labels("body").inc()
         log.info("request body not received within %s s: 408", self.seconds)
         await _answer(send, 408, f"request body not received within {self.seconds:g} s", close=True)
-
-
-class _TooSlow(Exception):
-    pass
 
 
 class Timing:
