@@ -3,8 +3,6 @@ renders every operation of the API, and asks nothing of any other host."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +11,7 @@ from playwright.async_api import Request, Route, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import LiveServer
+from tests.e2e.browser import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.browser
 # so the page is loaded as a school would load it.
 SCHOOL_HOST = "studygroups.school.test"
 THIS_MACHINE = {SCHOOL_HOST, "127.0.0.1"}
-
-
-def chromium() -> str:
-    """Debian's chromium (Playwright never downloads a browser here); CI must have it."""
-    path = shutil.which("chromium")
-    if path is not None:
-        return path
-    reason = "Debian's chromium is not installed (apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI is set: .ci/run installs it")
-    pytest.skip(reason)
 
 
 def operations_of(server: LiveServer) -> set[str]:
