@@ -88,8 +88,29 @@ class ErrorAnswer(BaseModel):
     """Every error answer (docs/api.md, "Errors"); some add fields."""
 
     statusCode: int  # noqa: N815 -- the contract's camelCase field
-    error: str
-    message: str
+    error: str = Field(description="The status's standard reason phrase")
+    message: str = Field(description="For people; may change")
+
+
+class Problem(BaseModel):
+    field: str = Field(description="Where, dotted (`payload.choice`); empty for the whole body")
+    problem: str
+
+
+class InvalidAnswer(ErrorAnswer):
+    """400: `details` when the request failed schema validation."""
+
+    details: list[Problem] = Field(default_factory=list)
+
+
+class GateAnswer(ErrorAnswer):
+    """409 of an advance: a gate that is not met adds `required`, `current` and `missing`."""
+
+    required: int = Field(default=0, description="How many must act (gates only)")
+    current: int = Field(default=0, description="How many have acted (gates only)")
+    missing: list[str] = Field(
+        default_factory=list, description="User ids still to act, sorted (gates only)"
+    )
 
 
 class GroupAnswer(BaseModel):
@@ -132,3 +153,12 @@ class ContentAnswer(BaseModel):
 class GroupDetailAnswer(GroupAnswer):
     members: list[MemberAnswer]
     contents: list[ContentAnswer] = Field(description="the playlist, in position order")
+
+
+class HealthAnswer(BaseModel):
+    status: str = Field(description='"ok" while the process is up')
+
+
+class ReadinessAnswer(BaseModel):
+    status: str = Field(description='"ready" (200) or "not ready" (503)')
+    checks: dict[str, str] = Field(description='Each check: "ok" or "unavailable"')
