@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
 
+NUL = "\x00"
+
+
+def holds_nul(value: object) -> bool:
+    """Whether a NUL character is in this text, or in any key or text inside it."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(v) for v in value)
+    return False
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        # PostgreSQL text and JSON cannot hold NUL (SQLite can): refused on every database alike.
+        if holds_nul(self.model_dump()):
+            raise ValueError("text must not contain NUL characters (\\u0000)")
+        return self
 
 
 class CreateGroup(Body):
