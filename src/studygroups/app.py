@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from studygroups import __version__
-from studygroups.api import docs, errors
+from studygroups.api import docs, errors, openapi
 from studygroups.api.connections import (
     ConnectionGuard,
     GuardedHttpProtocol,
@@ -156,6 +156,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         redoc_url=None,
     )
     docs.install(api)
+    openapi.install(api)
     api.state.api = ApiState(
         units=units,
         users=users,

@@ -58,7 +58,10 @@ def _decode(token: str | None, secret: str) -> tuple[Identity, _Window]:
     except jwt.PyJWTError:
         raise Unauthenticated(BAD_TOKEN) from None
     values = [claims.get("sub"), claims.get("email"), claims.get("name")]
-    if not all(isinstance(v, str) and v.strip() and len(v) <= CLAIM_MAX for v in values):
+    # PostgreSQL text cannot hold NUL: a claim with one could never be stored.
+    if not all(
+        isinstance(v, str) and v.strip() and len(v) <= CLAIM_MAX and "\x00" not in v for v in values
+    ):
         raise Unauthenticated(BAD_TOKEN)
     sub, email, name = (str(v).strip() for v in values)
     # PyJWT has checked these are integers: valid while iat <= now, nbf <= now and now < exp.

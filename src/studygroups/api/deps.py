@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from studygroups.domain.errors import RateLimited
+from studygroups.domain.errors import Invalid, RateLimited
 from studygroups.identity import Identity, TokenCache
 from studygroups.ratelimit import RateLimiter
 from studygroups.services.commands import Reply, RetryKey, execute
@@ -89,6 +89,14 @@ def _rows(result: Any) -> int:
     return 0
 
 
+def _check_no_nul(request: Request) -> None:
+    """Ids and queries: PostgreSQL text cannot hold NUL (SQLite can), so it is refused here on
+    every database alike, before a query could fail on it."""
+    for value in (*request.path_params.values(), *request.query_params.values()):
+        if "\x00" in str(value):
+            raise Invalid("text must not contain NUL characters (\\u0000)")
+
+
 @dataclass
 class Reader:
     """Runs a read-only query in its own unit of work."""
@@ -110,6 +118,7 @@ class Reader:
 async def reader(request: Request, authorization: Authorization = None) -> Reader:
     state: ApiState = request.app.state.api
     identity = await _identify(state, authorization)
+    _check_no_nul(request)
     cost = None
     if state.read_limiter is not None:
         cost = ReadCost(state.read_limiter, identity.user_id, ReadCost.asked(request))
@@ -149,6 +158,7 @@ async def writer(
 ) -> Writer:
     state: ApiState = request.app.state.api
     identity = await _identify(state, authorization)
+    _check_no_nul(request)
     if not state.write_limiter.allow(identity.user_id):
         raise RateLimited("too many writes; slow down")
     retry = None

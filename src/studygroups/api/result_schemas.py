@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from studygroups.domain.rounds import RoundStatus
+from studygroups.services.answers import SessionSummary
 
 
 class Tally(BaseModel):
@@ -47,23 +48,6 @@ class RoundResults(BaseModel):
     correct: Correct | None = Field(
         description="null to members until DONE, and when no correct option is set"
     )
-
-
-class SessionSummary(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    group_id: str
-    status: str
-    mode: str
-    layer: str
-    content_id: str | None
-    rounds_count: int
-    created_by: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    seq: int
 
 
 class Explanation(BaseModel):

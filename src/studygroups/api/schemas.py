@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
 
+NUL = "\x00"
+
+
+def holds_nul(value: object) -> bool:
+    """Whether a NUL character is in this text, or in any key or text inside it."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(v) for v in value)
+    return False
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        # PostgreSQL text and JSON cannot hold NUL (SQLite can): refused on every database alike.
+        if holds_nul(self.model_dump()):
+            raise ValueError("text must not contain NUL characters (\\u0000)")
+        return self
 
 
 class CreateGroup(Body):
@@ -88,8 +116,29 @@ class ErrorAnswer(BaseModel):
     """Every error answer (docs/api.md, "Errors"); some add fields."""
 
     statusCode: int  # noqa: N815 -- the contract's camelCase field
-    error: str
-    message: str
+    error: str = Field(description="The status's standard reason phrase")
+    message: str = Field(description="For people; may change")
+
+
+class Problem(BaseModel):
+    field: str = Field(description="Where, dotted (`payload.choice`); empty for the whole body")
+    problem: str
+
+
+class InvalidAnswer(ErrorAnswer):
+    """400: `details` when the request failed schema validation."""
+
+    details: list[Problem] = Field(default_factory=list)
+
+
+class GateAnswer(ErrorAnswer):
+    """409 of an advance: a gate that is not met adds `required`, `current` and `missing`."""
+
+    required: int = Field(default=0, description="How many must act (gates only)")
+    current: int = Field(default=0, description="How many have acted (gates only)")
+    missing: list[str] = Field(
+        default_factory=list, description="User ids still to act, sorted (gates only)"
+    )
 
 
 class GroupAnswer(BaseModel):
@@ -132,3 +181,12 @@ class ContentAnswer(BaseModel):
 class GroupDetailAnswer(GroupAnswer):
     members: list[MemberAnswer]
     contents: list[ContentAnswer] = Field(description="the playlist, in position order")
+
+
+class HealthAnswer(BaseModel):
+    status: str = Field(description='"ok" while the process is up')
+
+
+class ReadinessAnswer(BaseModel):
+    status: str = Field(description='"ready" (200) or "not ready" (503)')
+    checks: dict[str, str] = Field(description='Each check: "ok" or "unavailable"')

@@ -13,7 +13,7 @@ from studygroups.domain.events import RevoteSubmitted, SharedCardCreated, VoteSu
 from studygroups.domain.permissions import check_session_member
 from studygroups.domain.rounds import RoundStatus
 from studygroups.identity import Identity
-from studygroups.services import views
+from studygroups.services import answers, views
 from studygroups.services.access import load_session
 from studygroups.services.sessions import load_round
 from studygroups.services.unit_of_work import UnitOfWork
@@ -28,7 +28,7 @@ async def submit_activity(
     round_index: int,
     event_type: str,
     payload: Mapping[str, object],
-) -> views.Json:
+) -> answers.SubmitAnswer:
     """Accept a vote, revote or explanation in its phase; a repeat replaces the earlier one."""
     kind = rules.parse_activity_type(event_type)
     access = await load_session(uow, session_id, actor.user_id, lock=True)
@@ -62,7 +62,7 @@ async def submit_activity(
         uow.db.add(entry)
     else:
         entry.payload, entry.updated_at = stored, now
-    result: views.Json = {"activity": views.activity(entry, round_index, hide_choice=False)}
+    card_json: answers.SharedCard | None = None
     if kind is ActivityType.GROUP_EXPLANATION_SUBMIT:
         card = await _save_card(uow, actor, session_id, row.id, stored)
         [event] = await uow.record(
@@ -71,7 +71,7 @@ async def submit_activity(
                 session_id, round_id=row.id, round_index=round_index, card_id=card.id
             ),
         )
-        result["shared_card"] = views.shared_card(card, round_index)
+        card_json = views.shared_card(card, round_index)
     elif kind is ActivityType.PI_VOTE_SUBMIT:
         [event] = await uow.record(
             session_id,
@@ -87,8 +87,11 @@ async def submit_activity(
             ),
         )
     await uow.db.flush()
-    result["seq"] = event.seq  # the client matches its write to the event it will hear
-    return result
+    activity_json = views.activity(entry, round_index, hide_choice=False)
+    # seq: the client matches its write to the event it will hear
+    if card_json is None:
+        return {"activity": activity_json, "seq": event.seq}
+    return {"activity": activity_json, "shared_card": card_json, "seq": event.seq}
 
 
 async def _save_card(
@@ -121,7 +124,7 @@ async def _save_card(
 
 async def list_activity(
     uow: UnitOfWork, actor: Identity, session_id: str, round_index: int | None
-) -> list[views.Json]:
+) -> list[answers.ActivityEntry]:
     """Everyone's submissions; others' choices hidden while their voting phase is open."""
     access = await load_session(uow, session_id, actor.user_id)
     rounds = await session_rows.rounds(uow.db, session_id)
@@ -144,7 +147,9 @@ async def list_activity(
     return result
 
 
-async def list_shared_cards(uow: UnitOfWork, actor: Identity, session_id: str) -> list[views.Json]:
+async def list_shared_cards(
+    uow: UnitOfWork, actor: Identity, session_id: str
+) -> list[answers.SharedCard]:
     await load_session(uow, session_id, actor.user_id)
     index_of = {r.id: r.round_index for r in await session_rows.rounds(uow.db, session_id)}
     return [

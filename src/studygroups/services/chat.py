@@ -12,7 +12,7 @@ from studygroups.domain.errors import NotFound
 from studygroups.domain.events import ChatMessagePosted
 from studygroups.domain.rounds import check_round_index
 from studygroups.identity import Identity
-from studygroups.services import views
+from studygroups.services import answers, views
 from studygroups.services.access import SessionAccess, load_session, take_seq_for
 from studygroups.services.rooms import Signals
 from studygroups.services.sessions import load_round
@@ -39,7 +39,7 @@ async def _chat_access(
 
 async def post_message(
     uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, round_index: int, raw: str
-) -> views.Json:
+) -> answers.ChatMessage:
     """Store a cleaned message and broadcast `chat.message` with the same seq as its log entry."""
     text = rules.clean_message(raw)
     # The hottest write: one statement reads the session and takes the seq (a refusal below
@@ -78,7 +78,7 @@ async def post_message(
 
 async def list_messages(
     uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, round_index: int | None
-) -> views.Json:
+) -> answers.ChatLog:
     access = await _chat_access(uow, actor, group_id, session_id)
     if round_index is not None:
         await load_round(uow, access.session, round_index)
@@ -93,7 +93,7 @@ async def list_messages(
 
 async def mark_read(
     uow: UnitOfWork, actor: Identity, session_id: str, message_id: str
-) -> views.Json:
+) -> answers.ReadCursor:
     """Move the caller's read cursor forward to `message_id` (never backwards)."""
     await load_session(uow, session_id, actor.user_id)
     message = await chat_rows.message(uow.db, message_id)

@@ -21,7 +21,7 @@ from studygroups.domain.permissions import (
     check_can_manage_playlist,
 )
 from studygroups.identity import Identity
-from studygroups.services import views
+from studygroups.services import answers, views
 from studygroups.services.access import check_group_member
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import groups as group_rows
@@ -252,7 +252,9 @@ async def _member_json(uow: UnitOfWork, member: GroupMember) -> views.Json:
     return {**views.member(member, user), "group_id": member.group_id}
 
 
-async def list_group_sessions(uow: UnitOfWork, actor: Identity, group_id: str) -> list[views.Json]:
+async def list_group_sessions(
+    uow: UnitOfWork, actor: Identity, group_id: str
+) -> list[answers.SessionSummary]:
     await _load_group(uow, group_id)
     await check_group_member(uow, group_id, actor.user_id)
     return [views.session_summary(row) for row in await group_rows.sessions(uow.db, group_id)]

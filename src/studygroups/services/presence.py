@@ -6,6 +6,7 @@ from typing import Protocol
 
 from studygroups.identity import Identity
 from studygroups.services.access import load_session
+from studygroups.services.answers import PresenceAnswer
 from studygroups.services.unit_of_work import UnitOfWork
 
 
@@ -27,7 +28,11 @@ class Presence(Protocol):
 
 async def list_presence(
     uow: UnitOfWork, actor: Identity, session_id: str, presence: Presence
-) -> dict[str, object]:
+) -> PresenceAnswer:
     """Members only: who is connected to the session right now, on any process."""
     await load_session(uow, session_id, actor.user_id)
-    return {"session_id": session_id, "presence": await presence.present(session_id)}
+    present = await presence.present(session_id)
+    return {
+        "session_id": session_id,
+        "presence": [{"userId": p["userId"], "userName": p["userName"]} for p in present],
+    }

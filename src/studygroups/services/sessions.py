@@ -23,7 +23,7 @@ from studygroups.domain.results import UNCHANGED, Unchanged
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
 from studygroups.identity import Identity
-from studygroups.services import results, views
+from studygroups.services import answers, results, views
 from studygroups.services.access import SessionAccess, check_group_member, load_session
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import event_log, users
@@ -43,7 +43,7 @@ async def create_session(
     mode: str,
     layer: Layer,
     content_id: str | None,
-) -> views.Json:
+) -> answers.SessionDetail:
     """Every ACTIVE member joins with a dealt role; rounds start CREATED with the layer's timers."""
     session_rules.check_rounds_count(rounds_count)
     if not mode.strip() or len(mode) > session_rules.MODE_MAX:
@@ -109,7 +109,7 @@ async def create_session(
 
 async def session_detail(
     uow: UnitOfWork, session: GroupSession, *, viewer_facilitates: bool
-) -> views.Json:
+) -> answers.SessionDetail:
     """The full session: rounds with vote progress, members with roles, shared cards, seq."""
     members = await session_rows.members(uow.db, session.id)
     names = await users.names(uow.db, [m.user_id for m in members])
@@ -119,7 +119,7 @@ async def session_detail(
     index_of = {r.id: r.round_index for r in rounds}
     # Progress counts those the gates wait for, so `required` matches a gate's 409.
     eligible = set(await results.voters(uow, session.id, session.group_id, members))
-    rounds_json = []
+    rounds_json: list[answers.SessionRound] = []
     for row in rounds:
         of_round = [a for a in activity if a.round_id == row.id and a.user_id in eligible]
         voted = sorted(acted(of_round, ActivityType.PI_VOTE_SUBMIT))
@@ -157,7 +157,7 @@ async def session_detail(
     }
 
 
-async def get_session(uow: UnitOfWork, actor: Identity, session_id: str) -> views.Json:
+async def get_session(uow: UnitOfWork, actor: Identity, session_id: str) -> answers.SessionDetail:
     access = await load_session(uow, session_id, actor.user_id)
     return await session_detail(uow, access.session, viewer_facilitates=access.facilitates)
 
@@ -168,7 +168,7 @@ async def _facilitated(uow: UnitOfWork, actor: Identity, session_id: str) -> Ses
     return access
 
 
-async def start_session(uow: UnitOfWork, actor: Identity, session_id: str) -> views.Json:
+async def start_session(uow: UnitOfWork, actor: Identity, session_id: str) -> answers.SessionDetail:
     access = await _facilitated(uow, actor, session_id)
     if access.status is not SessionStatus.CREATED:
         session_rules.check_not_finished(access.status)
@@ -181,7 +181,7 @@ async def start_session(uow: UnitOfWork, actor: Identity, session_id: str) -> vi
 
 async def set_session_status(
     uow: UnitOfWork, actor: Identity, session_id: str, target: SessionStatus
-) -> views.Json:
+) -> answers.SessionDetail:
     if target not in (SessionStatus.POST, SessionStatus.FINISHED):
         raise Invalid("status must be POST or FINISHED")
     access = await _facilitated(uow, actor, session_id)
@@ -213,7 +213,7 @@ async def update_prompt(
     options: Sequence[str] | None,
     linked_highlight_ids: Sequence[str] | None,
     correct_option: str | Unchanged | None = UNCHANGED,
-) -> views.Json:
+) -> answers.PromptAnswer:
     """Replace the prompt and options; `correct_option` left out stays while still an option."""
     access = await _facilitated(uow, actor, session_id)
     session_rules.check_not_finished(access.status)
@@ -254,7 +254,7 @@ async def advance_round(
     round_index: int,
     target: RoundStatus,
     force: bool,
-) -> views.Json:
+) -> answers.AdvanceAnswer:
     access = await _facilitated(uow, actor, session_id)
     session_rules.check_running(access.status)
     row = await load_round(uow, access.session, round_index)
@@ -294,7 +294,7 @@ async def advance_round(
 
 async def read_feed(
     uow: UnitOfWork, actor: Identity, session_id: str, after_seq: int, limit: int
-) -> views.Json:
+) -> answers.Feed:
     """The durable log after `after_seq`, in order, for members."""
     if not 0 <= after_seq <= SEQ_STORED_MAX:
         raise Invalid(f"after_seq must be 0..{SEQ_STORED_MAX}")
@@ -303,7 +303,10 @@ async def read_feed(
     access = await load_session(uow, session_id, actor.user_id)
     events = await event_log.read_after(uow.db, session_id, after_seq, limit + 1)
     return {
-        "events": [e.as_json() for e in events[:limit]],
+        "events": [
+            {"seq": e.seq, "event": e.event, "data": e.data, "created_at": e.created_at}
+            for e in events[:limit]
+        ],
         "has_more": len(events) > limit,
         "seq": access.session.last_seq,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studygroups.services import answers
 from studygroups.storage.chat import NewMessage
 from studygroups.storage.event_log import iso_timestamp
 from studygroups.storage.tables import (
@@ -54,7 +55,7 @@ def group_content(row: GroupContent) -> Json:
     }
 
 
-def session_summary(row: GroupSession) -> Json:
+def session_summary(row: GroupSession) -> answers.SessionSummary:
     return {
         "id": row.id,
         "group_id": row.group_id,
@@ -71,7 +72,7 @@ def session_summary(row: GroupSession) -> Json:
     }
 
 
-def round_(row: Round) -> Json:
+def round_(row: Round) -> answers.RoundView:
     return {
         "id": row.id,
         "round_index": row.round_index,
@@ -91,7 +92,7 @@ def round_(row: Round) -> Json:
     }
 
 
-def shared_card(row: SharedCard, round_index: int) -> Json:
+def shared_card(row: SharedCard, round_index: int) -> answers.SharedCard:
     return {
         "id": row.id,
         "session_id": row.session_id,
@@ -106,7 +107,7 @@ def shared_card(row: SharedCard, round_index: int) -> Json:
     }
 
 
-def activity(row: Activity, round_index: int, *, hide_choice: bool) -> Json:
+def activity(row: Activity, round_index: int, *, hide_choice: bool) -> answers.ActivityEntry:
     payload = dict(row.payload)
     if hide_choice:
         payload.pop("choice", None)
@@ -124,7 +125,9 @@ def activity(row: Activity, round_index: int, *, hide_choice: bool) -> Json:
     }
 
 
-def chat_message(row: ChatMessage | NewMessage, user_name: str, user_role: str | None) -> Json:
+def chat_message(
+    row: ChatMessage | NewMessage, user_name: str, user_role: str | None
+) -> answers.ChatMessage:
     return {
         "id": row.id,
         "session_id": row.session_id,
@@ -138,7 +141,7 @@ def chat_message(row: ChatMessage | NewMessage, user_name: str, user_role: str |
     }
 
 
-def read_cursor(row: ReadCursor) -> Json:
+def read_cursor(row: ReadCursor) -> answers.ReadCursor:
     return {
         "user_id": row.user_id,
         "message_id": row.message_id,

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, WriterDep
+from studygroups.api.openapi import AUTHENTICATED, CHANGE
 from studygroups.api.schemas import PostChat
-from studygroups.services import chat
+from studygroups.services import answers, chat
 
-router = APIRouter(prefix="/groups/{group_id}/sessions/{session_id}/chat", tags=["chat"])
+router = APIRouter(
+    prefix="/groups/{group_id}/sessions/{session_id}/chat", tags=["chat"], responses=AUTHENTICATED
+)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=answers.ChatMessage, responses=CHANGE)
 async def post_message(
     group_id: str, session_id: str, body: PostChat, run: WriterDep
 ) -> JSONResponse:
@@ -26,7 +29,7 @@ async def post_message(
     )
 
 
-@router.get("")
+@router.get("", response_model=answers.ChatLog)
 async def list_messages(
     group_id: str,
     session_id: str,

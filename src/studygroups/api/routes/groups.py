@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, State, WriterDep
+from studygroups.api.openapi import AUTHENTICATED, CHANGE
 from studygroups.api.schemas import (
     AddContent,
     ChangeRole,
@@ -20,9 +21,10 @@ from studygroups.api.schemas import (
     MyGroupAnswer,
     UpdateGroup,
 )
+from studygroups.services import answers as session_answers
 from studygroups.services import groups
 
-router = APIRouter(prefix="/groups", tags=["groups"])
+router = APIRouter(prefix="/groups", tags=["groups"], responses=AUTHENTICATED)
 
 ERRORS = {
     400: "invalid input",
@@ -33,11 +35,15 @@ ERRORS = {
 }
 
 
-def answers(ok: int, model: Any, *errors: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI: the success answer's schema and the error answers this route can give."""
-    documented: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorAnswer, "description": ERRORS[code]} for code in (401, *errors)
-    }
+def answers(
+    ok: int, model: Any, *errors: int, change: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: the success answer's schema and the error answers this route can give (with
+    the router's AUTHENTICATED ones, and CHANGE's for a change)."""
+    documented: dict[int | str, dict[str, Any]] = dict(CHANGE) if change else {}
+    documented.update(
+        {code: {"model": ErrorAnswer, "description": ERRORS[code]} for code in (401, *errors)}
+    )
     if model is not None:
         documented[ok] = {"model": model}
     return documented
@@ -53,12 +59,12 @@ async def create_group(body: CreateGroup, run: WriterDep) -> JSONResponse:
     )
 
 
-@router.get("", responses=answers(200, list[MyGroupAnswer]))
+@router.get("", responses=answers(200, list[MyGroupAnswer], change=False))
 async def list_groups(read: ReaderDep) -> Any:
     return await read(lambda uow: groups.list_groups(uow, read.identity))
 
 
-@router.get("/{group_id}", responses=answers(200, GroupDetailAnswer, 403, 404))
+@router.get("/{group_id}", responses=answers(200, GroupDetailAnswer, 403, 404, change=False))
 async def get_group(group_id: str, read: ReaderDep) -> Any:
     return await read(lambda uow: groups.get_group(uow, read.identity, group_id))
 
@@ -106,7 +112,10 @@ async def remove_member(group_id: str, user_id: str, run: WriterDep) -> JSONResp
     return await run(lambda uow: groups.remove_member(uow, run.identity, group_id, user_id))
 
 
-@router.get("/{group_id}/sessions", responses=answers(200, None, 403, 404))
+@router.get(
+    "/{group_id}/sessions",
+    responses=answers(200, list[session_answers.SessionSummary], 403, 404, change=False),
+)
 async def list_group_sessions(group_id: str, read: ReaderDep) -> Any:
     return await read(lambda uow: groups.list_group_sessions(uow, read.identity, group_id))
 

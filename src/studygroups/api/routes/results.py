@@ -10,10 +10,11 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from studygroups.api.deps import ReaderDep
+from studygroups.api.openapi import AUTHENTICATED
 from studygroups.api.result_schemas import Report, RoundResults
 from studygroups.services import report, results
 
-router = APIRouter(prefix="/group-sessions", tags=["results"])
+router = APIRouter(prefix="/group-sessions", tags=["results"], responses=AUTHENTICATED)
 
 # Beyond the session's rounds is "unknown round" (404), so only the type's range is checked here.
 AnyRoundIndex = Annotated[int, Path(ge=1, le=2**31 - 1, description="1-based round index")]

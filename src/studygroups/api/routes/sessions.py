@@ -8,17 +8,18 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, State, WriterDep
+from studygroups.api.openapi import ADVANCE, AUTHENTICATED, CHANGE
 from studygroups.api.schemas import Advance, CreateSession, SetStatus, SubmitActivity, UpdatePrompt
 from studygroups.domain.events import SEQ_STORED_MAX
 from studygroups.domain.results import UNCHANGED
-from studygroups.services import activity, presence, sessions
+from studygroups.services import activity, answers, presence, sessions
 
-router = APIRouter(prefix="/group-sessions", tags=["sessions"])
+router = APIRouter(prefix="/group-sessions", tags=["sessions"], responses=AUTHENTICATED)
 
 RoundIndex = Annotated[int, Path(ge=1, le=10, description="1-based round index")]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=answers.SessionDetail, responses=CHANGE)
 async def create_session(
     body: CreateSession, run: WriterDep, group_id: Annotated[str, Query(alias="groupId")]
 ) -> JSONResponse:
@@ -30,25 +31,35 @@ async def create_session(
     )
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", response_model=answers.SessionDetail)
 async def get_session(session_id: str, read: ReaderDep) -> Any:
     return await read(lambda uow: sessions.get_session(uow, read.identity, session_id))
 
 
-@router.put("/{session_id}/start")
+@router.put("/{session_id}/start", response_model=answers.SessionDetail, responses=CHANGE)
 async def start_session(session_id: str, run: WriterDep) -> JSONResponse:
     return await run(lambda uow: sessions.start_session(uow, run.identity, session_id))
 
 
-@router.put("/{session_id}/status")
+@router.put("/{session_id}/status", response_model=answers.SessionDetail, responses=CHANGE)
 async def set_session_status(session_id: str, body: SetStatus, run: WriterDep) -> JSONResponse:
     return await run(
         lambda uow: sessions.set_session_status(uow, run.identity, session_id, body.status)
     )
 
 
-@router.patch("/{session_id}/rounds/{round_index}/prompt", operation_id="update_prompt")
-@router.put("/{session_id}/rounds/{round_index}/prompt", operation_id="replace_prompt")
+@router.patch(
+    "/{session_id}/rounds/{round_index}/prompt",
+    operation_id="update_prompt",
+    response_model=answers.PromptAnswer,
+    responses=CHANGE,
+)
+@router.put(
+    "/{session_id}/rounds/{round_index}/prompt",
+    operation_id="replace_prompt",
+    response_model=answers.PromptAnswer,
+    responses=CHANGE,
+)
 async def update_prompt(
     session_id: str, round_index: RoundIndex, body: UpdatePrompt, run: WriterDep
 ) -> JSONResponse:
@@ -66,7 +77,11 @@ async def update_prompt(
     )
 
 
-@router.post("/{session_id}/rounds/{round_index}/advance")
+@router.post(
+    "/{session_id}/rounds/{round_index}/advance",
+    response_model=answers.AdvanceAnswer,
+    responses=ADVANCE,
+)
 async def advance_round(
     session_id: str, round_index: RoundIndex, body: Advance, run: WriterDep
 ) -> JSONResponse:
@@ -77,7 +92,12 @@ async def advance_round(
     )
 
 
-@router.post("/{session_id}/events", status_code=201)
+@router.post(
+    "/{session_id}/events",
+    status_code=201,
+    response_model=answers.SubmitAnswer,
+    responses=CHANGE,
+)
 async def submit_activity(session_id: str, body: SubmitActivity, run: WriterDep) -> JSONResponse:
     return await run(
         lambda uow: activity.submit_activity(
@@ -87,7 +107,7 @@ async def submit_activity(session_id: str, body: SubmitActivity, run: WriterDep)
     )
 
 
-@router.get("/{session_id}/events")
+@router.get("/{session_id}/events", response_model=list[answers.ActivityEntry])
 async def list_activity(
     session_id: str,
     read: ReaderDep,
@@ -98,19 +118,19 @@ async def list_activity(
     )
 
 
-@router.get("/{session_id}/shared-cards")
+@router.get("/{session_id}/shared-cards", response_model=list[answers.SharedCard])
 async def list_shared_cards(session_id: str, read: ReaderDep) -> Any:
     return await read(lambda uow: activity.list_shared_cards(uow, read.identity, session_id))
 
 
-@router.get("/{session_id}/presence")
+@router.get("/{session_id}/presence", response_model=answers.PresenceAnswer)
 async def list_presence(session_id: str, state: State, read: ReaderDep) -> Any:
     return await read(
         lambda uow: presence.list_presence(uow, read.identity, session_id, state.presence)
     )
 
 
-@router.get("/{session_id}/feed")
+@router.get("/{session_id}/feed", response_model=answers.Feed)
 async def read_feed(
     session_id: str,
     read: ReaderDep,
