@@ -24,7 +24,7 @@ from studygroups.api.connections import (
 )
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import chat, groups, ops, results, sessions
+from studygroups.api.routes import chat, groups, ops, results, sessions, timers
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
@@ -36,9 +36,10 @@ from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.protocol import UpgradeProtocol, websocket_protocol
-from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
+from studygroups.realtime.publisher import DURABLE, NAMESPACE, RoomPublisher, Sequencer
 from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
+from studygroups.services.clock import PhaseClock
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed
 from studygroups.services.groups import PlaylistLimit
@@ -67,6 +68,7 @@ class Service:
     database: Database
     sequencer: Sequencer
     gateway: Gateway
+    phase_clock: PhaseClock
 
 
 def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
@@ -118,7 +120,15 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         tokens=tokens,
     )
     sio.register_namespace(gateway)
-    manager.on_internal = gateway.on_internal
+    phase_clock = PhaseClock(units, on_pass=lambda done: metrics.observe_time_ups(done.lags))
+
+    async def on_internal(event: str, data: Any) -> None:
+        await gateway.on_internal(event, data)
+        if event == DURABLE:  # this process's commits and its peers': re-arm on a new deadline
+            for item in data["events"]:
+                phase_clock.notice(str(item[1]), dict(item[2]))
+
+    manager.on_internal = on_internal
     if isinstance(manager, ClusterManager):
         manager.on_subscribed = sequencer.catch_up_all
     if redis_presence is not None:
@@ -126,7 +136,10 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        background = [asyncio.create_task(_purge_keys_forever(units))]
+        background = [
+            asyncio.create_task(_purge_keys_forever(units)),
+            asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
+        ]
         if redis_presence is not None:
             redis_presence.start()
         if isinstance(manager, ClusterManager):
@@ -167,7 +180,14 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     api.state.metrics = metrics
     api.state.readiness = readiness
     errors.install(api)
-    for router in (groups.router, sessions.router, results.router, chat.router, ops.router):
+    for router in (
+        groups.router,
+        sessions.router,
+        results.router,
+        chat.router,
+        ops.router,
+        timers.router,
+    ):
         api.include_router(router)
     api.add_middleware(
         CORSMiddleware,
@@ -199,6 +219,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         database=database,
         sequencer=sequencer,
         gateway=gateway,
+        phase_clock=phase_clock,
     )
 
 

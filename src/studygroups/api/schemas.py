@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from studygroups.api.timer_schemas import PromptTimers
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
@@ -47,6 +48,7 @@ class CreateSession(Body):
     mode: StrictStr = Field(default="PI", min_length=1, max_length=32)
     layer: Layer = Layer.L1
     content_id: StrictStr | None = Field(default=None, max_length=200)
+    auto_advance: StrictBool = False
 
 
 class SetStatus(Body):
@@ -63,6 +65,7 @@ class UpdatePrompt(Body):
         description="One of `options`; null clears it; left out, it stays while still an option."
         " Only facilitators see it before the round is DONE.",
     )
+    timers: PromptTimers | None = None
 
 
 class Advance(Body):
