@@ -144,6 +144,11 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
             redis_presence.start()
         if isinstance(manager, ClusterManager):
             background.append(asyncio.create_task(_sweep_forever(sequencer)))
+            if not sio.manager_initialized:
+                # python-socketio listens to Redis from the first connection on; the phase
+                # clock must hear its peers' deadlines before any socket arrives.
+                sio.manager_initialized = True
+                manager.initialize()
         try:
             yield
         finally:
