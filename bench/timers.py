@@ -19,7 +19,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -170,7 +169,7 @@ def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
 async def _connect(port: int, user: str, arrivals: list[tuple[float, str]]) -> Any:
     client = socketio.AsyncClient(reconnection=False)
 
-    @client.on("round.timeUp", namespace="/study-groups")  # type: ignore[misc]
+    @client.on("round.timeUp", namespace="/study-groups")  # type: ignore[untyped-decorator]
     def time_up(data: dict[str, Any]) -> None:
         arrivals.append((time.time(), str(data["endsAt"])))
 
@@ -248,4 +247,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

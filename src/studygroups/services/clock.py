@@ -46,34 +46,56 @@ class Pass:
 
 
 async def fire_due(uow: UnitOfWork, limit: int = BATCH) -> Pass:
-    """Fire every claimed due deadline of up to `limit` sessions; the caller commits."""
+    """Fire every claimed due deadline of up to `limit` sessions; the caller commits.
+
+    Sessions without auto_advance, the common case, are fired in bulk: one claim, one
+    executemany for their seqs; an auto-advancing session runs its advance one by one."""
     now = uow.now()
     sessions = await deadlines.lock_due_sessions(uow.db, now, limit, skip_locked=uow.is_postgres)
+    if not sessions:
+        return Pass(fired=0, sessions=0, lags=[])
+    claimed: dict[str, list[Round]] = {}
+    for row in await deadlines.claim(uow.db, [s.id for s in sessions], now):
+        claimed.setdefault(row.session_id, []).append(row)
     lags: list[float] = []
+    plain: list[tuple[GroupSession, list[Round]]] = []
     for session in sessions:
-        for row in await deadlines.claim(uow.db, session.id, now):
-            ends_at = deadlines.as_utc(row.ends_at) if row.ends_at else now
-            if session.status != SessionStatus.RUNNING:
-                phases.store_timer(row, STOPPED)  # not reachable by the API: leaving RUNNING stops
-                continue
-            await _time_up(uow, session, row, ends_at)
-            lags.append((now - ends_at).total_seconds())
+        rows = claimed.get(session.id, [])
+        if session.status != SessionStatus.RUNNING:
+            for row in rows:  # not reachable by the API: leaving RUNNING stops the timers
+                phases.store_timer(row, STOPPED)
+            continue
+        lags.extend((now - _ends_at(row, now)).total_seconds() for row in rows)
+        if session.auto_advance:
+            for row in rows:
+                await _time_up(uow, session, row, _ends_at(row, now))
+        elif rows:
+            plain.append((session, rows))
+    if plain:
+        lasts = await deadlines.take_seqs(uow.db, [(s, len(rows)) for s, rows in plain])
+        for (session, rows), last in zip(plain, lasts, strict=True):
+            events = [_time_up_event(session, row, _ends_at(row, now)) for row in rows]
+            await uow.record_numbered(session.id, last, *events)
     return Pass(fired=len(lags), sessions=len(sessions), lags=lags)
 
 
-async def _time_up(uow: UnitOfWork, session: GroupSession, row: Round, ends_at: datetime) -> None:
-    status = RoundStatus(row.status)
-    await uow.record(
+def _ends_at(row: Round, now: datetime) -> datetime:
+    return deadlines.as_utc(row.ends_at) if row.ends_at is not None else now
+
+
+def _time_up_event(session: GroupSession, row: Round, ends_at: datetime) -> RoundTimeUp:
+    return RoundTimeUp(
         session.id,
-        RoundTimeUp(
-            session.id,
-            round_id=row.id,
-            round_index=row.round_index,
-            status=status,
-            ends_at=iso_timestamp(ends_at),
-        ),
+        round_id=row.id,
+        round_index=row.round_index,
+        status=RoundStatus(row.status),
+        ends_at=iso_timestamp(ends_at),
     )
-    target = round_rules.next_status(status)
+
+
+async def _time_up(uow: UnitOfWork, session: GroupSession, row: Round, ends_at: datetime) -> None:
+    await uow.record(session.id, _time_up_event(session, row, ends_at))
+    target = round_rules.next_status(RoundStatus(row.status))
     if not session.auto_advance or target is None:
         return
     # The gates on votes are waived (as force); DONE still needs the explanation.
