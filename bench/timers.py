@@ -1,4 +1,4 @@
-"""Phase clock under load: `bench/run timers [--sessions N] [--database-url URL] [--lead S]`.
+"""Phase clock under load: `bench/run timers [--sessions N] [--postgres URL] [--lead S]`.
 
 Seeds N RUNNING sessions (default 1,000) straight into a fresh database, each with one round
 in VOTING whose deadline falls in the same second (spread over its milliseconds), starts one
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import socketio
-from sqlalchemy import insert, pool
+from sqlalchemy import insert, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from studygroups.identity import mint_token
@@ -189,7 +189,32 @@ async def _connect(port: int, user: str, arrivals: list[tuple[float, str]]) -> A
 
 async def run(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-timers-"))
-    url = args.database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
+    url = f"sqlite+aiosqlite:///{workdir}/bench.db"
+    if args.postgres:  # a database of this run's own on that server, dropped at the end
+        url = await _create_database(args.postgres, f"bench_timers_{os.getpid()}")
+    try:
+        await _measure(args, url, workdir)
+    finally:
+        if args.postgres:
+            await _drop_database(args.postgres, url.rsplit("/", 1)[1])
+
+
+async def _create_database(server: str, name: str) -> str:
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f"CREATE DATABASE {name}"))
+    await admin.dispose()
+    return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+async def _drop_database(server: str, name: str) -> None:
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    await admin.dispose()
+
+
+async def _measure(args: argparse.Namespace, url: str, workdir: Path) -> None:
     await upgrade(url)
     deadline = (datetime.now(UTC) + timedelta(seconds=args.lead)).replace(microsecond=0)
     made = await _seed(url, args.sessions, deadline)
@@ -240,7 +265,12 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000, help="armed deadlines (1000)")
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL URL to create (and drop) a database of the run's own on; "
+        "default: a fresh SQLite file",
+    )
     parser.add_argument("--lead", type=float, default=60.0, help="seconds to the deadlines (60)")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU (10)")
     asyncio.run(run(parser.parse_args()))
