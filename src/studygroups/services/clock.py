@@ -49,7 +49,8 @@ async def fire_due(uow: UnitOfWork, limit: int = BATCH) -> Pass:
     """Fire every claimed due deadline of up to `limit` sessions; the caller commits.
 
     Sessions without auto_advance, the common case, are fired in bulk: one claim, one
-    executemany for their seqs; an auto-advancing session runs its advance one by one."""
+    executemany for their seqs, one for their events; an auto-advancing session runs its
+    advance one by one."""
     now = uow.now()
     sessions = await deadlines.lock_due_sessions(uow.db, now, limit, skip_locked=uow.is_postgres)
     if not sessions:
@@ -73,9 +74,16 @@ async def fire_due(uow: UnitOfWork, limit: int = BATCH) -> Pass:
             plain.append((session, rows))
     if plain:
         lasts = await deadlines.take_seqs(uow.db, [(s, len(rows)) for s, rows in plain])
-        for (session, rows), last in zip(plain, lasts, strict=True):
-            events = [_time_up_event(session, row, _ends_at(row, now)) for row in rows]
-            await uow.record_numbered(session.id, last, *events)
+        await uow.record_numbered_many(
+            [
+                (
+                    session.id,
+                    last,
+                    [_time_up_event(session, row, _ends_at(row, now)) for row in rows],
+                )
+                for (session, rows), last in zip(plain, lasts, strict=True)
+            ]
+        )
     return Pass(fired=len(lags), sessions=len(sessions), lags=lags)
 
 
