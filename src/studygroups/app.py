@@ -24,7 +24,7 @@ from studygroups.api.connections import (
 )
 from studygroups.api.deps import ApiState
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import chat, console, dev, groups, ops, results, sessions
+from studygroups.api.routes import chat, console, dev, groups, ops, results, sessions, timers
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
@@ -40,9 +40,10 @@ from studygroups.realtime.protocol import (
     share_with_protocols,
     warn_if_not_native,
 )
-from studygroups.realtime.publisher import NAMESPACE, RoomPublisher, Sequencer
+from studygroups.realtime.publisher import DURABLE, NAMESPACE, RoomPublisher, Sequencer
 from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
+from studygroups.services.clock import PhaseClock
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed
 from studygroups.services.groups import PlaylistLimit
@@ -72,6 +73,7 @@ class Service:
     database: Database
     sequencer: Sequencer
     gateway: Gateway
+    phase_clock: PhaseClock
 
 
 def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
@@ -123,7 +125,15 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         tokens=tokens,
     )
     sio.register_namespace(gateway)
-    manager.on_internal = gateway.on_internal
+    phase_clock = PhaseClock(units, on_pass=lambda done: metrics.observe_time_ups(done.lags))
+
+    async def on_internal(event: str, data: Any) -> None:
+        await gateway.on_internal(event, data)
+        if event == DURABLE:  # this process's commits and its peers': re-arm on a new deadline
+            for item in data["events"]:
+                phase_clock.notice(str(item[1]), dict(item[2]))
+
+    manager.on_internal = on_internal
     if isinstance(manager, ClusterManager):
         manager.on_subscribed = sequencer.catch_up_all
     if redis_presence is not None:
@@ -131,11 +141,19 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        background = [asyncio.create_task(_purge_keys_forever(units))]
+        background = [
+            asyncio.create_task(_purge_keys_forever(units)),
+            asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
+        ]
         if redis_presence is not None:
             redis_presence.start()
         if isinstance(manager, ClusterManager):
             background.append(asyncio.create_task(_sweep_forever(sequencer)))
+            if not sio.manager_initialized:
+                # python-socketio listens to Redis from the first connection on; the phase
+                # clock must hear its peers' deadlines before any socket arrives.
+                sio.manager_initialized = True
+                manager.initialize()
         try:
             yield
         finally:
@@ -182,6 +200,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         chat.router,
         ops.router,
         console.router,
+        timers.router,
     ):
         api.include_router(router)
     if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
@@ -221,6 +240,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         database=database,
         sequencer=sequencer,
         gateway=gateway,
+        phase_clock=phase_clock,
     )
 
 

@@ -199,6 +199,11 @@ INTERNALS: tuple[Internal, ...] = (
         ),
         "realtime/server.py",
     ),
+    Internal(
+        "socketio:AsyncServer()",
+        ("manager_initialized",),
+        "app.py (the phase clock subscribes to Redis before the first socket)",
+    ),
     Internal("socketio.packet:Packet", ("uses_binary_events",), "realtime/server.py"),
     Internal(
         "socketio:AsyncRedisManager()",

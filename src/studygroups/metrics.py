@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -124,6 +126,25 @@ class Metrics:
         )
         for path in ("native", "upgrade", "engineio"):
             self.websockets.labels(path)  # every path shows, from 0
+
+        # -- phase clock (issue 11): deadlines fired by this process, and how late
+        self.timers_fired = Counter(
+            "studygroups_round_time_up_total",
+            "round.timeUp recorded by this process (each deadline fires once per cluster)",
+            registry=self.registry,
+        )
+        self.timer_lag = Histogram(
+            "studygroups_round_time_up_lag_seconds",
+            "From a deadline (ends_at) to the commit of its round.timeUp",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
+            registry=self.registry,
+        )
+
+    def observe_time_ups(self, lags: Sequence[float]) -> None:
+        """One phase-clock pass fired these deadlines, each this many seconds late."""
+        self.timers_fired.inc(len(lags))
+        for lag in lags:
+            self.timer_lag.observe(lag)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -21,11 +21,19 @@ async def snapshot(scenario: Scenario, viewer: str | None = None) -> dict[str, A
     chat = await scenario.call("GET", chat_path, user, expect=200)
     feed = await scenario.call("GET", f"{session_path}/feed", user, expect=200)
     return {
-        "session": session.json(),
+        "session": _without_clock(session.json()),
         "activity": activity.json(),
         "chat": chat.json(),
         "feed": feed.json(),
     }
+
+
+def _without_clock(session: dict[str, Any]) -> dict[str, Any]:
+    """The session minus what moves with the clock alone (server_time, a timer counting down)."""
+    session.pop("server_time", None)
+    for round_ in session.get("rounds", []):
+        round_.get("timer", {}).pop("remaining_sec", None)
+    return session
 
 
 async def feed_events(scenario: Scenario, viewer: str | None = None) -> list[dict[str, Any]]:

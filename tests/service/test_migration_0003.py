@@ -108,7 +108,7 @@ async def test_upgrading_a_database_with_sessions_gives_their_rounds_no_correct_
 
     await migrate.upgrade(url)
 
-    assert await migrate.current_revision(url) == REVISION
+    assert (await migrate.current_revision(url) or "") >= REVISION  # head: this or a later one
     assert await _round(url, "status", "prompt_text", "options", "correct_option") == (
         "VOTING",
         "Which falls faster?",

@@ -164,8 +164,15 @@ async def test_the_group_admin_migration_0002_follows_0001() -> None:
     assert revision is not None and revision.down_revision == "0001"
 
 
-async def test_the_correct_option_migration_is_the_single_head_with_revision_0003() -> None:
-    assert _head() == "0003"
+async def test_the_correct_option_migration_0003_follows_0002() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("unused"))
+
+    revision = script.get_revision("0003")
+    assert revision is not None and revision.down_revision == "0002"
+
+
+async def test_the_phase_clock_migration_is_the_single_head_with_revision_0004() -> None:
+    assert _head() == "0004"
 
 
 async def test_upgrade_creates_every_table_of_the_models(url: str) -> None:
@@ -597,10 +604,11 @@ async def _add_playlist_row(url: str) -> None:
         await engine.dispose()
 
 
-# Columns later revisions add to 0001's tables: rows of 0001 are compared without them, so the
-# same read works on a database at 0001 and at the head. A revision that adds a column to one of
-# 0001's tables adds it here.
-ADDED_AFTER_0001 = {"session_rounds": {"correct_option"}}
+# Columns later revisions add to 0001's tables: rows are compared on 0001's own columns.
+LATER_COLUMNS = {
+    "session_rounds": {"correct_option", "timer_state", "ends_at", "timer_remaining_ms"},
+    "group_sessions": {"auto_advance"},
+}
 
 
 def _rows_of(tables: frozenset[str]) -> Callable[[Connection], dict[str, list[Any]]]:
@@ -608,8 +616,8 @@ def _rows_of(tables: frozenset[str]) -> Callable[[Connection], dict[str, list[An
         found: dict[str, list[Any]] = {}
         for name in sorted(tables):
             table = Base.metadata.tables[name]
-            later = ADDED_AFTER_0001.get(name, set())
-            columns = [c for c in table.columns if c.name not in later]
+            later = LATER_COLUMNS.get(name, set())
+            columns = [column for column in table.columns if column.name not in later]
             rows = connection.execute(select(*columns).order_by(*table.primary_key.columns))
             found[name] = [tuple(row) for row in rows]
         return found

@@ -143,7 +143,7 @@ def test_every_payload_is_plain_json_with_string_enums(event: DomainEvent) -> No
     payload = event.payload()
 
     assert json.loads(json.dumps(payload)) == payload
-    assert all(type(value) in (str, int, list, type(None)) for value in payload.values())
+    assert all(type(value) in (str, int, bool, list, type(None)) for value in payload.values())
 
 
 def test_session_started_has_exactly_session_id_status_and_started_by() -> None:

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from studygroups.api.timer_schemas import PromptTimers
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
@@ -75,6 +76,7 @@ class CreateSession(Body):
     mode: StrictStr = Field(default="PI", min_length=1, max_length=32)
     layer: Layer = Layer.L1
     content_id: StrictStr | None = Field(default=None, max_length=200)
+    auto_advance: StrictBool = False
 
 
 class SetStatus(Body):
@@ -91,6 +93,7 @@ class UpdatePrompt(Body):
         description="One of `options`; null clears it; left out, it stays while still an option."
         " Only facilitators see it before the round is DONE.",
     )
+    timers: PromptTimers | None = None
 
 
 class Advance(Body):

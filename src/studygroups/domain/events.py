@@ -73,6 +73,10 @@ class RoundAdvanced(DomainEvent):
     previous_status: RoundStatus
     # Revealed only by the advance to DONE; no other round.advanced carries the key.
     correct_option: str | None = None
+    # The new phase's deadline (ISO) and length; None for DONE. `auto`: the phase clock moved it.
+    ends_at: str | None = None
+    duration_sec: int | None = None
+    auto: bool = False
 
     def payload(self) -> JsonObject:
         payload: JsonObject = {
@@ -81,6 +85,9 @@ class RoundAdvanced(DomainEvent):
             "roundIndex": self.round_index,
             "status": str(self.status),
             "previousStatus": str(self.previous_status),
+            "endsAt": self.ends_at,
+            "durationSec": self.duration_sec,
+            "auto": self.auto,
         }
         if self.status is RoundStatus.DONE:
             payload["correctOption"] = self.correct_option
@@ -192,3 +199,61 @@ class RoundResults(DomainEvent):
             "counts": dict(self.counts),
             "total": self.total,
         }
+
+
+@dataclass(frozen=True)
+class RoundTimerChanged(DomainEvent):
+    """A facilitator or the TIMEKEEPER paused, resumed, extended or set a round's timer."""
+
+    name: ClassVar[str] = "round.timerChanged"
+    round_id: str
+    round_index: int
+    status: RoundStatus
+    action: str
+    state: str
+    ends_at: str | None
+    remaining_sec: float | None
+    by: str
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "status": str(self.status),
+            "action": self.action,
+            "state": self.state,
+            "endsAt": self.ends_at,
+            "remainingSec": self.remaining_sec,
+            "by": self.by,
+        }
+
+
+@dataclass(frozen=True)
+class RoundTimeUp(DomainEvent):
+    """A RUNNING deadline passed; recorded once, by whichever process claimed it."""
+
+    name: ClassVar[str] = "round.timeUp"
+    round_id: str
+    round_index: int
+    status: RoundStatus
+    ends_at: str
+
+    def payload(self) -> JsonObject:
+        return {
+            "sessionId": self.session_id,
+            "roundId": self.round_id,
+            "roundIndex": self.round_index,
+            "status": str(self.status),
+            "endsAt": self.ends_at,
+        }
+
+
+@dataclass(frozen=True)
+class SessionSettingsChanged(DomainEvent):
+    name: ClassVar[str] = "session.settingsChanged"
+    auto_advance: bool
+    by: str
+
+    def payload(self) -> JsonObject:
+        return {"sessionId": self.session_id, "autoAdvance": self.auto_advance, "by": self.by}

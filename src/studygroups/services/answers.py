@@ -48,6 +48,14 @@ class RoundView(TypedDict):
     status_changed_at: str | None
 
 
+class TimerView(TypedDict):
+    """A round's phase timer (API.md §5): ends_at while RUNNING, remaining_sec while PAUSED."""
+
+    state: str
+    ends_at: str | None
+    remaining_sec: float | None
+
+
 class VoteProgress(TypedDict):
     """Counts the session members still ACTIVE in the group: those the gates wait for."""
 
@@ -62,6 +70,7 @@ class SessionRound(RoundView):
     vote_progress: VoteProgress
     has_shared_card: bool
     correct_option: str | None
+    timer: TimerView
 
 
 class SessionMember(TypedDict):
@@ -89,12 +98,15 @@ class SessionDetail(SessionSummary):
     rounds: list[SessionRound]
     shared_cards: list[SharedCard]
     viewer_can_facilitate: bool
+    auto_advance: bool
+    server_time: str
 
 
 class PromptAnswer(RoundView):
     """The round after a prompt change; `seq` is its `prompt.updated`'s."""
 
     correct_option: str | None
+    timer: TimerView
     seq: int
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from studygroups.domain import results as result_rules
 from studygroups.domain import rounds as round_rules
 from studygroups.domain import sessions as session_rules
+from studygroups.domain import timer as timer_rules
 from studygroups.domain.activity import ActivityType
 from studygroups.domain.errors import Conflict, Invalid, NotFound
 from studygroups.domain.events import (
     SEQ_STORED_MAX,
     PromptUpdated,
-    RoundAdvanced,
     SessionEnded,
     SessionStarted,
     SessionStatusChanged,
@@ -22,14 +22,17 @@ from studygroups.domain.permissions import check_can_facilitate
 from studygroups.domain.results import UNCHANGED, Unchanged
 from studygroups.domain.rounds import RoundStatus
 from studygroups.domain.sessions import Layer, SessionStatus
+from studygroups.domain.timer import TimerState
 from studygroups.identity import Identity
-from studygroups.services import answers, results, views
+from studygroups.services import answers, phases, results, views
 from studygroups.services.access import SessionAccess, check_group_member, load_session
+from studygroups.services.phases import acted
 from studygroups.services.unit_of_work import UnitOfWork
 from studygroups.storage import event_log, users
 from studygroups.storage import groups as group_rows
 from studygroups.storage import sessions as session_rows
-from studygroups.storage.tables import Activity, GroupSession, Round, SessionMember
+from studygroups.storage.event_log import iso_timestamp
+from studygroups.storage.tables import GroupSession, Round, SessionMember
 
 FEED_DEFAULT_LIMIT = 500
 FEED_MAX_LIMIT = 1000
@@ -43,6 +46,7 @@ async def create_session(
     mode: str,
     layer: Layer,
     content_id: str | None,
+    auto_advance: bool = False,
 ) -> answers.SessionDetail:
     """Every ACTIVE member joins with a dealt role; rounds start CREATED with the layer's timers."""
     session_rules.check_rounds_count(rounds_count)
@@ -71,6 +75,7 @@ async def create_session(
         created_at=now,
         started_at=None,
         finished_at=None,
+        auto_advance=auto_advance,
     )
     uow.db.add(session)
     await uow.db.flush()
@@ -101,6 +106,7 @@ async def create_session(
                 explain_sec=timers.explain_sec,
                 status_changed_at=None,
                 created_at=now,
+                timer_state=TimerState.NONE,
             )
         )
     await uow.db.flush()
@@ -120,6 +126,7 @@ async def session_detail(
     # Progress counts those the gates wait for, so `required` matches a gate's 409.
     eligible = set(await results.voters(uow, session.id, session.group_id, members))
     rounds_json: list[answers.SessionRound] = []
+    now = uow.now()
     for row in rounds:
         of_round = [a for a in activity if a.round_id == row.id and a.user_id in eligible]
         voted = sorted(acted(of_round, ActivityType.PI_VOTE_SUBMIT))
@@ -138,6 +145,7 @@ async def session_detail(
                 "correct_option": results.visible_correct_option(
                     row, facilitates=viewer_facilitates
                 ),
+                "timer": phases.timer_json(row, now),
             }
         )
     return {
@@ -154,6 +162,8 @@ async def session_detail(
         "rounds": rounds_json,
         "shared_cards": [views.shared_card(c, index_of[c.round_id]) for c in cards],
         "viewer_can_facilitate": viewer_facilitates,
+        "auto_advance": session.auto_advance,
+        "server_time": iso_timestamp(now),
     }
 
 
@@ -188,6 +198,7 @@ async def set_session_status(
     session_rules.check_session_transition(access.status, target)
     session = access.session
     session.status = target
+    await phases.stop_timers(uow, session.id)  # deadlines run only while RUNNING
     if target is SessionStatus.FINISHED:
         session.finished_at = uow.now()
         [event] = await uow.record(session.id, SessionEnded(session.id))
@@ -213,8 +224,10 @@ async def update_prompt(
     options: Sequence[str] | None,
     linked_highlight_ids: Sequence[str] | None,
     correct_option: str | Unchanged | None = UNCHANGED,
+    timers: Mapping[str, int] | None = None,
 ) -> answers.PromptAnswer:
-    """Replace the prompt and options; `correct_option` left out stays while still an option."""
+    """Replace the prompt and options; `correct_option` left out stays while still an option.
+    `timers` sets the round's phase seconds for the phases it enters from now on."""
     access = await _facilitated(uow, actor, session_id)
     session_rules.check_not_finished(access.status)
     row = await load_round(uow, access.session, round_index)
@@ -229,6 +242,9 @@ async def update_prompt(
     row.prompt_text, row.options = text, cleaned_options
     if highlights is not None:
         row.linked_highlight_ids = highlights
+    for name, seconds in (timers or {}).items():
+        timer_rules.check_phase_seconds(name, seconds)
+        setattr(row, name, seconds)
     [event] = await uow.record(
         session_id,
         PromptUpdated(
@@ -239,12 +255,12 @@ async def update_prompt(
             options=cleaned_options,
         ),
     )
-    return {**views.round_(row), "correct_option": row.correct_option, "seq": event.seq}
-
-
-def acted(activity: Sequence[Activity], kind: ActivityType) -> set[str]:
-    """Who submitted `kind` among these activity rows (a repeat counts once)."""
-    return {a.user_id for a in activity if a.event_type == kind}
+    return {
+        **views.round_(row),
+        "correct_option": row.correct_option,
+        "timer": phases.timer_json(row, uow.now()),
+        "seq": event.seq,
+    }
 
 
 async def advance_round(
@@ -258,34 +274,12 @@ async def advance_round(
     access = await _facilitated(uow, actor, session_id)
     session_rules.check_running(access.status)
     row = await load_round(uow, access.session, round_index)
-    activity = await session_rows.activity(uow.db, session_id, round_id=row.id)
     current = RoundStatus(row.status)
-    members = await results.voters(uow, session_id, access.session.group_id)
-    round_rules.check_advance(
-        current,
-        target,
-        members=members,
-        voted=acted(activity, ActivityType.PI_VOTE_SUBMIT),
-        revoted=acted(activity, ActivityType.PI_REVOTE_SUBMIT),
-        has_explanation=await session_rows.shared_card(uow.db, row.id) is not None,
-        force=force,
-    )
-    row.status, row.status_changed_at = target, uow.now()
-    recorded = await uow.record(
-        session_id,
-        RoundAdvanced(
-            session_id,
-            round_id=row.id,
-            round_index=round_index,
-            status=target,
-            previous_status=current,
-            correct_option=row.correct_option,
-        ),
-        *results.closing_results(session_id, row, current, activity, members),
-    )
+    recorded = await phases.move_round(uow, access.session, row, target, force=force)
     return {
         **views.round_(row),
         "correct_option": row.correct_option,
+        "timer": phases.timer_json(row, uow.now()),
         "session_id": session_id,
         "previous_status": current,
         "seq": recorded[-1].seq,  # round.results follows round.advanced when a vote closes

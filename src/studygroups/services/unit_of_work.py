@@ -113,6 +113,15 @@ class UnitOfWork:
         self._recorded.extend(stored)
         return stored
 
+    async def record_numbered_many(
+        self, batches: Sequence[tuple[str, int, Sequence[DomainEvent]]]
+    ) -> list[StoredEvent]:
+        """`record_numbered` for several sessions, `(session_id, last_seq, events)`, in one
+        INSERT (the phase clock firing a batch of deadlines)."""
+        stored = await event_log.store_numbered_many(self.db, batches, self.now())
+        self._recorded.extend(stored)
+        return stored
+
     def remove_user_after_commit(self, user_id: str, session_ids: Sequence[str]) -> None:
         """After commit, take the user's sockets out of these session rooms."""
         self._after_commit.append((user_id, list(session_ids)))

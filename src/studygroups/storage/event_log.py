@@ -80,7 +80,31 @@ async def store_numbered(
 ) -> list[StoredEvent]:
     """Store `events` as seqs `last - len(events) + 1 .. last`, which this transaction took with
     `last_seq = last_seq + len(events)` (as `append` does, or a query that also reads)."""
+    return await store_numbered_many(db, [(session_id, last, events)], now)
+
+
+async def store_numbered_many(
+    db: AsyncSession,
+    batches: Sequence[tuple[str, int, Sequence[DomainEvent]]],
+    now: datetime,
+) -> list[StoredEvent]:
+    """`store_numbered` for several sessions in one INSERT (an executemany)."""
     timestamp = iso_timestamp(now)
+    stored: list[StoredEvent] = []
+    rows: list[dict[str, Any]] = []
+    for session_id, last, events in batches:
+        stored_of, rows_of = _numbered(session_id, events, last, now, timestamp)
+        stored.extend(stored_of)
+        rows.extend(rows_of)
+    if rows:
+        connection = await db.connection()
+        await connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    return stored
+
+
+def _numbered(
+    session_id: str, events: Sequence[DomainEvent], last: int, now: datetime, timestamp: str
+) -> tuple[list[StoredEvent], list[dict[str, Any]]]:
     stored: list[StoredEvent] = []
     rows: list[dict[str, Any]] = []
     for offset, domain_event in enumerate(events):
@@ -96,9 +120,7 @@ async def store_numbered(
             }
         )
         stored.append(StoredEvent(session_id, seq, domain_event.name, data, timestamp))
-    connection = await db.connection()
-    await connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
-    return stored
+    return stored, rows
 
 
 async def read_after(

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -103,6 +105,8 @@ class GroupSession(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Advance the round when its phase's deadline passes (migration 0004).
+    auto_advance: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     __table_args__ = (Index("ix_group_sessions_group", "group_id", "status"),)
 
@@ -133,8 +137,16 @@ class Round(Base):
     explain_sec: Mapped[int] = mapped_column(Integer)
     status_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The phase timer (domain/timer.py, migration 0004): ends_at while RUNNING (kept once
+    # EXPIRED), timer_remaining_ms while PAUSED.
+    timer_state: Mapped[str] = mapped_column(String(16), server_default="NONE")
+    ends_at: Mapped[datetime | None]
+    timer_remaining_ms: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (UniqueConstraint("session_id", "round_index", name="uq_round_index"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "round_index", name="uq_round_index"),
+        Index("ix_rounds_deadline", "timer_state", "ends_at"),
+    )
 
 
 class Activity(Base):

@@ -25,7 +25,14 @@ async def create_session(
 ) -> JSONResponse:
     return await run(
         lambda uow: sessions.create_session(
-            uow, run.identity, group_id, body.rounds_count, body.mode, body.layer, body.content_id
+            uow,
+            run.identity,
+            group_id,
+            body.rounds_count,
+            body.mode,
+            body.layer,
+            body.content_id,
+            body.auto_advance,
         ),
         status_code=201,
     )
@@ -73,6 +80,7 @@ async def update_prompt(
             body.options,
             body.linked_highlight_ids,
             body.correct_option if "correct_option" in body.model_fields_set else UNCHANGED,
+            body.timers.model_dump(exclude_none=True) if body.timers else None,
         )
     )
 
