@@ -45,6 +45,8 @@ export function createApi(getToken) {
     removeMember: (id, userId) => call("DELETE", `${g(id)}/members/${encodeURIComponent(userId)}`),
     setRole: (id, userId, role) =>
       call("PATCH", `${g(id)}/members/${encodeURIComponent(userId)}`, { role }),
+    addContent: (id, contentId) => call("POST", `${g(id)}/contents`, { content_id: contentId }),
+    removeContent: (id, contentId) => call("DELETE", `${g(id)}/contents/${encodeURIComponent(contentId)}`),
     sessions: (groupId) => call("GET", `${g(groupId)}/sessions`),
     createSession: (groupId, body) =>
       call("POST", `/group-sessions?groupId=${encodeURIComponent(groupId)}`, body),

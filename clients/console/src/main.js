@@ -172,8 +172,17 @@ async function showGroup(groupId, me) {
   const rounds = h("input", { type: "number", min: 1, max: 10, value: 1, required: true });
   const layer = h("select", null, ["L1", "L2", "L3"].map((l) => h("option", { value: l }, l)));
   const auto = h("input", { type: "checkbox" });
+  const contentId = h("input", { type: "text", required: true, maxlength: 200 });
+  const roleError = h("p", { class: "error", role: "alert" });
   const reload = () => showGroup(groupId, me);
   const doing = (promise) => promise.then(reload, (error) => toast(error.message));
+  // A refused role change (the last OWNER's 409) says why where the select is, and the select
+  // goes back to the role the member still has.
+  const changeRole = (m, select) => api.setRole(groupId, m.user_id, select.value).then(reload, (error) => {
+    select.value = m.role;
+    replace(roleError, error.message);
+  });
+  const contents = group.contents || [];
   replace(main,
     h("a", { href: "#/", class: "link" }, "← Groups"),
     h("h2", null, group.name),
@@ -194,11 +203,22 @@ async function showGroup(groupId, me) {
       } }, h("h4", null, "New session"), h("div", { class: "row" }, field("Rounds", rounds), field("Layer", layer)),
         h("label", { class: "check" }, auto, " Advance by itself when a phase's time is up"),
         h("button", { type: "submit", class: "primary" }, "Create the session"))),
-    h("section", { class: "card" }, h("h3", null, "Members"),
+    h("section", { class: "card", "aria-labelledby": "playlist-title" }, h("h3", { id: "playlist-title" }, "Playlist"),
+      h("ol", { class: "playlist" }, contents.length ? contents.map((c) => h("li", null,
+        h("span", { class: "content" }, c.content_id),
+        manager ? [" ", h("button", { class: "danger small", "aria-label": `Remove ${c.content_id} from the playlist`,
+          onClick: () => doing(api.removeContent(groupId, c.content_id)) }, "Remove")] : null))
+        : h("li", { class: "muted" }, "The playlist is empty.")),
+      manager ? h("form", { onSubmit: (e) => {
+        e.preventDefault();
+        doing(api.addContent(groupId, contentId.value.trim()));
+      } }, h("h4", null, "Add content"), field("Content id", contentId, "The id of a content of the learning app."),
+        h("button", { type: "submit" }, "Add to the playlist")) : null),
+    h("section", { class: "card" }, h("h3", null, "Members"), roleError,
       h("ul", { class: "members" }, group.members.filter((m) => m.status !== "REMOVED").map((m) => h("li", null,
         h("span", { class: "who" }, m.user_name), " ", h("span", { class: "muted" }, `(${m.user_id})`), " ",
         mine && mine.role === "OWNER" && m.status === "ACTIVE"
-          ? h("select", { "aria-label": `Role of ${m.user_name}`, onChange: (e) => doing(api.setRole(groupId, m.user_id, e.target.value)) },
+          ? h("select", { "aria-label": `Role of ${m.user_name}`, onChange: (e) => changeRole(m, e.target) },
             ["OWNER", "MOD", "MEMBER"].map((r) => h("option", { value: r, selected: r === m.role }, r)))
           : h("span", { class: "role" }, m.role),
         " ", h("span", { class: "role" }, m.status),

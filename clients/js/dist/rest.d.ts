@@ -55,8 +55,17 @@ export interface Membership {
     updated_at: Timestamp;
     group_id?: string;
 }
+/** One entry of a group's playlist (docs/api.md "The playlist"). */
+export interface GroupContent {
+    content_id: string;
+    position: number;
+    added_by: string;
+    added_at: Timestamp;
+}
 export interface GroupDetail extends Group {
     members: Membership[];
+    /** The playlist, in order. */
+    contents: GroupContent[];
 }
 export interface MyGroup extends Group {
     my_role: MemberRole;
@@ -181,6 +190,12 @@ export interface Rest {
     invite(groupId: string, userId: string, role?: MemberRole): Promise<Membership>;
     acceptInvite(groupId: string): Promise<Membership>;
     removeMember(groupId: string, userId: string): Promise<Membership>;
+    /** OWNER only; demoting the last ACTIVE OWNER is 409. */
+    setRole(groupId: string, userId: string, role: MemberRole): Promise<Membership>;
+    /** OWNER or MOD; adds at the end (201), a content already listed is 409. */
+    addContent(groupId: string, contentId: string): Promise<GroupContent>;
+    /** OWNER or MOD; 204. */
+    removeContent(groupId: string, contentId: string): Promise<void>;
     listSessions(groupId: string): Promise<SessionSummary[]>;
     createSession(groupId: string, body: {
         rounds_count: number;

@@ -70,8 +70,17 @@ export interface Membership {
   updated_at: Timestamp;
   group_id?: string;
 }
+/** One entry of a group's playlist (docs/api.md "The playlist"). */
+export interface GroupContent {
+  content_id: string;
+  position: number;
+  added_by: string;
+  added_at: Timestamp;
+}
 export interface GroupDetail extends Group {
   members: Membership[];
+  /** The playlist, in order. */
+  contents: GroupContent[];
 }
 export interface MyGroup extends Group {
   my_role: MemberRole;
@@ -189,6 +198,12 @@ export interface Rest {
   invite(groupId: string, userId: string, role?: MemberRole): Promise<Membership>;
   acceptInvite(groupId: string): Promise<Membership>;
   removeMember(groupId: string, userId: string): Promise<Membership>;
+  /** OWNER only; demoting the last ACTIVE OWNER is 409. */
+  setRole(groupId: string, userId: string, role: MemberRole): Promise<Membership>;
+  /** OWNER or MOD; adds at the end (201), a content already listed is 409. */
+  addContent(groupId: string, contentId: string): Promise<GroupContent>;
+  /** OWNER or MOD; 204. */
+  removeContent(groupId: string, contentId: string): Promise<void>;
   listSessions(groupId: string): Promise<SessionSummary[]>;
   createSession(
     groupId: string,
@@ -297,6 +312,12 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
     acceptInvite: (groupId) => request("POST", `/groups/${enc(groupId)}/members/accept`),
     removeMember: (groupId, userId) =>
       request("DELETE", `/groups/${enc(groupId)}/members/${enc(userId)}`),
+    setRole: (groupId, userId, role) =>
+      request("PATCH", `/groups/${enc(groupId)}/members/${enc(userId)}`, { role }),
+    addContent: (groupId, contentId) =>
+      request("POST", `/groups/${enc(groupId)}/contents`, { content_id: contentId }),
+    removeContent: (groupId, contentId) =>
+      request("DELETE", `/groups/${enc(groupId)}/contents/${enc(contentId)}`),
     listSessions: (groupId) => request("GET", `/groups/${enc(groupId)}/sessions`),
     createSession: (groupId, body) => request("POST", `/group-sessions?groupId=${enc(groupId)}`, body),
     getSession: (sessionId) => request("GET", s(sessionId)),

@@ -58,6 +58,24 @@ test("a REST error carries the API's statusCode, error and message, and the bear
   assert.deepEqual(seen, [["http://h/group-sessions/s%201/rounds/1/advance", "Bearer tok", "k1"]]);
 });
 
+test("the group administration methods send the role and the playlist's content id to their routes", async () => {
+  const seen = [];
+  const fakeFetch = async (url, init) => {
+    seen.push([init.method, url, init.body]);
+    if (init.method === "DELETE") return new Response(null, { status: 204 });
+    return new Response(JSON.stringify({ ok: true }), { status: 200 });
+  };
+  const rest = createRest({ baseUrl: "http://h", getToken: async () => "tok", fetch: fakeFetch });
+  await rest.setRole("g 1", "u/2", "MOD");
+  await rest.addContent("g 1", "unit 2/a");
+  assert.equal(await rest.removeContent("g 1", "unit 2/a"), undefined);
+  assert.deepEqual(seen, [
+    ["PATCH", "http://h/groups/g%201/members/u%2F2", '{"role":"MOD"}'],
+    ["POST", "http://h/groups/g%201/contents", '{"content_id":"unit 2/a"}'],
+    ["DELETE", "http://h/groups/g%201/contents/unit%202%2Fa", undefined],
+  ]);
+});
+
 test("a token's exp is read without verifying it; a token without one has none", () => {
   const claims = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
   assert.equal(tokenExpiry(`h.${claims({ sub: "a", exp: 1_900_000_000 })}.s`), 1_900_000_000_000);
