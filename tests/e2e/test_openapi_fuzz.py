@@ -23,6 +23,7 @@ from schemathesis import checks
 from schemathesis.core.result import Err
 
 from studygroups.app import build
+from studygroups.ratelimit import Limit, RateLimiter
 from tests.conftest import auth, make_settings, serve
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
@@ -46,6 +47,9 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
             database_url, tmp_path, rest_reads_per_second=10_000.0, rest_read_burst=10_000
         )
     )
+    # Writes too: hundreds of generated writes by one user would otherwise meet the write limit
+    # (a documented 429) before the walk through a whole session, which expects no 429.
+    service.api.state.api.write_limiter = RateLimiter(Limit(rate=10_000.0, burst=10_000.0))
     started: list[str] = []
     ready = threading.Event()
     loop = asyncio.new_event_loop()
