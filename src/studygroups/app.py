@@ -29,7 +29,7 @@ from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
-from studygroups.ratelimit import LIMITS, Limit, RateLimiter
+from studygroups.ratelimit import Limit, RateLimiter
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
@@ -179,7 +179,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         units=units,
         users=users,
         jwt_secret=settings.jwt_secret,
-        write_limiter=RateLimiter(LIMITS["rest_write"]),
+        write_limiter=RateLimiter(
+            Limit(rate=settings.rest_writes_per_second, burst=settings.rest_write_burst)
+        ),
         presence=presence,
         tokens=tokens,
         read_limiter=RateLimiter(

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from studygroups.ratelimit import LIMITS
+
 log = logging.getLogger("studygroups.config")
 
 SECRET_FILE = ".studygroups-jwt-secret"
@@ -84,6 +86,8 @@ class Settings:
     max_connections: int = 10_000
     rest_reads_per_second: float = 20.0
     rest_read_burst: int = 60
+    rest_writes_per_second: float = LIMITS["rest_write"].rate
+    rest_write_burst: int = int(LIMITS["rest_write"].burst)
     # -- sessions, tokens and recovery (sec-session) --
     replay_max_bytes: int = 1024 * 1024  # a join ack's `missed` beyond this answers resync
     max_sockets_per_user: int = 20  # per process; the next connection is refused
@@ -135,6 +139,12 @@ class Settings:
             max_connections=_positive_int(env, "MAX_CONNECTIONS", 10_000),
             rest_reads_per_second=_positive(env, "REST_READS_PER_SECOND", 20.0),
             rest_read_burst=_positive_int(env, "REST_READ_BURST", 60),
+            rest_writes_per_second=_positive(
+                env, "REST_WRITES_PER_SECOND", LIMITS["rest_write"].rate
+            ),
+            rest_write_burst=_positive_int(
+                env, "REST_WRITE_BURST", int(LIMITS["rest_write"].burst)
+            ),
             # -- sessions, tokens and recovery (sec-session) --
             replay_max_bytes=_positive_int(env, "REPLAY_MAX_BYTES", 1024 * 1024),
             max_sockets_per_user=_positive_int(env, "MAX_SOCKETS_PER_USER", 20),

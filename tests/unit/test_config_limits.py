@@ -16,6 +16,8 @@ LIMITS = {
     "MAX_CONNECTIONS": ("max_connections", "2000", 2000),
     "REST_READS_PER_SECOND": ("rest_reads_per_second", "0.5", 0.5),
     "REST_READ_BURST": ("rest_read_burst", "7", 7),
+    "REST_WRITES_PER_SECOND": ("rest_writes_per_second", "5", 5.0),
+    "REST_WRITE_BURST": ("rest_write_burst", "9", 9),
 }
 
 
