@@ -208,6 +208,33 @@ async def test_the_last_active_owner_cannot_be_demoted(http: httpx.AsyncClient, 
     assert await cast.view() == before
 
 
+async def test_the_last_active_owner_cannot_leave_the_group(http: httpx.AsyncClient) -> None:
+    # inv was invited as OWNER but has not accepted: an INVITED owner does not count.
+    cast = await make_cast(http)
+    before = await cast.view()
+
+    response = await cast.call("DELETE", "/members/ana", "ana")
+
+    assert response.status_code == 409, response.text
+    assert "last OWNER cannot leave" in response.json()["message"]
+    assert await cast.view() == before
+
+
+async def test_an_owner_may_leave_while_another_active_owner_remains(
+    http: httpx.AsyncClient,
+) -> None:
+    cast = await make_cast(http)
+    await expect(await cast.call("PATCH", "/members/mo", "ana", {"role": "OWNER"}), 200)
+
+    left = await cast.call("DELETE", "/members/ana", "ana")
+
+    assert left.status_code == 200, left.text
+    assert left.json()["status"] == "REMOVED"
+    members = {m["user_id"]: m for m in (await cast.view("mo"))["members"]}
+    assert (members["mo"]["role"], members["mo"]["status"]) == ("OWNER", "ACTIVE")
+    assert members.get("ana", {"status": "REMOVED"})["status"] == "REMOVED"
+
+
 async def test_setting_the_role_a_member_already_has_changes_nothing(
     http: httpx.AsyncClient,
 ) -> None:
@@ -302,9 +329,11 @@ async def _groups_with_two_owners(live: LiveServer) -> list[str]:
         return group_ids
 
 
-async def _race(live: LiveServer, changes: list[tuple[str, str]]) -> list[list[int]]:
-    """For every group at once, each (actor, target) pair demotes target to MEMBER at once;
-    the statuses each group's pair got, sorted."""
+async def _race(
+    live: LiveServer, changes: list[tuple[str, str]], *, remove: bool = False
+) -> list[list[int]]:
+    """For every group at once, each (actor, target) pair demotes target to MEMBER (or removes
+    them from the group) at once; the statuses each group's pair got, sorted."""
     group_ids = await _groups_with_two_owners(live)
     async with (
         httpx.AsyncClient(base_url=live.url, headers=auth("ana"), timeout=30) as ana,
@@ -313,7 +342,11 @@ async def _race(live: LiveServer, changes: list[tuple[str, str]]) -> list[list[i
         by = {"ana": ana, "bo": bo}
         responses = await asyncio.gather(
             *(
-                by[actor].patch(f"/groups/{group_id}/members/{target}", json={"role": "MEMBER"})
+                by[actor].delete(f"/groups/{group_id}/members/{target}")
+                if remove
+                else by[actor].patch(
+                    f"/groups/{group_id}/members/{target}", json={"role": "MEMBER"}
+                )
                 for group_id in group_ids
                 for actor, target in changes
             )
@@ -321,8 +354,12 @@ async def _race(live: LiveServer, changes: list[tuple[str, str]]) -> list[list[i
         statuses = [r.status_code for r in responses]
         owners = []
         for group_id in group_ids:
-            members = (await ana.get(f"/groups/{group_id}")).json()["members"]
-            owners.append([m["user_id"] for m in members if m["role"] == "OWNER"])
+            views = [await member.get(f"/groups/{group_id}") for member in (ana, bo)]
+            # whoever is still in the group sees it (one of them may have left it)
+            members = next(v.json()["members"] for v in views if v.status_code == 200)
+            owners.append(
+                [m["user_id"] for m in members if m["role"] == "OWNER" and m["status"] == "ACTIVE"]
+            )
     assert all(len(left) == 1 for left in owners), owners
     pairs = [statuses[i : i + len(changes)] for i in range(0, len(statuses), len(changes))]
     return [sorted(pair) for pair in pairs]
@@ -338,6 +375,13 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(live: Live
 async def test_two_owners_stepping_down_at_once_leave_one_owner(live: LiveServer) -> None:
     # The second to get the group's lock is the last OWNER: 409.
     results = await _race(live, [("ana", "ana"), ("bo", "bo")])
+
+    assert results == [[200, 409]] * RACES
+
+
+async def test_two_owners_leaving_at_once_leave_one_owner(live: LiveServer) -> None:
+    # The second to get the group's lock is the last OWNER: 409, and stays in the group.
+    results = await _race(live, [("ana", "ana"), ("bo", "bo")], remove=True)
 
     assert results == [[200, 409]] * RACES
 

@@ -122,27 +122,27 @@ def test_accepting_when_already_active_is_a_conflict() -> None:
 def test_an_active_owner_or_mod_removes_mods_and_members(
     actor_role: MemberRole, target_role: MemberRole, target_status: MemberStatus
 ) -> None:
-    check_can_remove("actor", actor_role, ACTIVE, "target", target_role, target_status)
+    check_can_remove("actor", actor_role, ACTIVE, "target", target_role, target_status, 2)
 
 
 def test_an_owner_removes_another_owner() -> None:
-    check_can_remove("o1", OWNER, ACTIVE, "o2", OWNER, ACTIVE)
+    check_can_remove("o1", OWNER, ACTIVE, "o2", OWNER, ACTIVE, 2)
 
 
 def test_a_mod_cannot_remove_an_owner() -> None:
     with pytest.raises(Forbidden, match="only an OWNER may remove an OWNER"):
-        check_can_remove("m1", MOD, ACTIVE, "o1", OWNER, ACTIVE)
+        check_can_remove("m1", MOD, ACTIVE, "o1", OWNER, ACTIVE, 2)
 
 
 def test_a_mod_cannot_remove_an_invited_owner_either() -> None:
     with pytest.raises(Forbidden, match="only an OWNER may remove an OWNER"):
-        check_can_remove("m1", MOD, ACTIVE, "o1", OWNER, INVITED)
+        check_can_remove("m1", MOD, ACTIVE, "o1", OWNER, INVITED, 2)
 
 
 @pytest.mark.parametrize("target_role", [OWNER, MOD, MEMBER])
 def test_a_plain_member_cannot_remove_anyone_else(target_role: MemberRole) -> None:
     with pytest.raises(Forbidden, match="OWNER or MOD may remove"):
-        check_can_remove("u1", MEMBER, ACTIVE, "u2", target_role, ACTIVE)
+        check_can_remove("u1", MEMBER, ACTIVE, "u2", target_role, ACTIVE, 2)
 
 
 @pytest.mark.parametrize("actor_status", [INVITED, REMOVED, None])
@@ -151,7 +151,7 @@ def test_an_owner_or_mod_who_is_not_active_cannot_remove_anyone_else(
     actor_role: MemberRole, actor_status: MemberStatus | None
 ) -> None:
     with pytest.raises(Forbidden):
-        check_can_remove("a", actor_role, actor_status, "b", MEMBER, ACTIVE)
+        check_can_remove("a", actor_role, actor_status, "b", MEMBER, ACTIVE, 2)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_an_owner_or_mod_who_is_not_active_cannot_remove_anyone_else(
 def test_anyone_still_in_the_group_may_remove_themselves(
     role: MemberRole, status: MemberStatus
 ) -> None:
-    check_can_remove("me", role, status, "me", role, status)
+    check_can_remove("me", role, status, "me", role, status, 2)
 
 
 @pytest.mark.parametrize("actor_role", [OWNER, MOD, MEMBER])
@@ -170,12 +170,25 @@ def test_removing_someone_who_is_not_a_member_is_a_conflict(
     actor_role: MemberRole, target_status: MemberStatus | None
 ) -> None:
     with pytest.raises(Conflict, match="not a member"):
-        check_can_remove("actor", actor_role, ACTIVE, "target", None, target_status)
+        check_can_remove("actor", actor_role, ACTIVE, "target", None, target_status, 2)
+
+
+def test_the_last_active_owner_cannot_leave_the_group() -> None:
+    with pytest.raises(Conflict, match="last OWNER cannot leave"):
+        check_can_remove("me", OWNER, ACTIVE, "me", OWNER, ACTIVE, 1)
+
+
+def test_an_owner_may_leave_while_another_active_owner_remains() -> None:
+    check_can_remove("me", OWNER, ACTIVE, "me", OWNER, ACTIVE, 2)
+
+
+def test_an_invited_owner_may_decline_by_leaving_whatever_the_owner_count() -> None:
+    check_can_remove("me", OWNER, INVITED, "me", OWNER, INVITED, 1)
 
 
 def test_removing_yourself_twice_is_a_conflict() -> None:
     with pytest.raises(Conflict, match="not a member"):
-        check_can_remove("me", MEMBER, REMOVED, "me", MEMBER, REMOVED)
+        check_can_remove("me", MEMBER, REMOVED, "me", MEMBER, REMOVED, 2)
 
 
 # --- changing a group ----------------------------------------------------------------------------

@@ -86,11 +86,25 @@ def check_can_remove(
     target_id: str,
     target_role: MemberRole | None,
     target_status: MemberStatus | None,
+    active_owners: int,
 ) -> None:
-    """Moderators remove others (a MOD cannot remove an OWNER); anyone may leave."""
+    """Moderators remove others (a MOD cannot remove an OWNER); anyone may leave, except the
+    group's last ACTIVE OWNER, who would leave it with nobody to administer it.
+
+    `active_owners` counts the group's ACTIVE OWNERs before the removal.
+    """
     if target_status is None or target_status is MemberStatus.REMOVED:
         raise Conflict("the user is not a member of this group")
+    last_owner = (
+        target_role is MemberRole.OWNER
+        and target_status is MemberStatus.ACTIVE
+        and active_owners <= 1
+    )
     if actor_id == target_id:
+        if last_owner:
+            raise Conflict(
+                "the group's last OWNER cannot leave it; make another member OWNER first"
+            )
         return
     if not is_moderator(actor_role, actor_status):
         raise Forbidden("only the group's OWNER or MOD may remove other members")

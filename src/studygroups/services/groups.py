@@ -174,11 +174,14 @@ async def accept_invite(uow: UnitOfWork, actor: Identity, group_id: str) -> view
 async def remove_member(
     uow: UnitOfWork, actor: Identity, group_id: str, user_id: str
 ) -> views.Json:
-    """REMOVED at once; after commit the user's sockets leave the group's session rooms."""
+    """REMOVED at once; after commit the user's sockets leave the group's session rooms.
+
+    The group's row lock makes two OWNERs leaving at once take turns, so the last one stays."""
     await _load_group(uow, group_id, lock=True)
     me = await group_rows.membership(uow.db, group_id, actor.user_id)
     target = await group_rows.membership(uow.db, group_id, user_id)
-    rules.check_can_remove(actor.user_id, *_role_status(me), user_id, *_role_status(target))
+    owners = await group_rows.active_owner_count(uow.db, group_id)
+    rules.check_can_remove(actor.user_id, *_role_status(me), user_id, *_role_status(target), owners)
     assert target is not None  # check_can_remove refuses a missing member
     target.status, target.updated_at = MemberStatus.REMOVED, uow.now()
     await uow.db.flush()
