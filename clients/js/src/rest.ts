@@ -4,7 +4,7 @@
  * `{statusCode, error, message}`. Independent of the real-time part (no socket.io import).
  */
 
-import type { PresenceEntry, RoundStatus } from "./events.js";
+import type { ChatMessage, PresenceEntry, RoundStatus } from "./events.js";
 import type {
   Activity,
   ActivityType,
@@ -22,6 +22,7 @@ import type {
   Round,
   RoundResultsAnswer,
   SessionDetail,
+  SessionRole,
   SessionSettings,
   SessionSummary,
   SharedCard,
@@ -281,4 +282,21 @@ function isErrorBody(value: unknown): value is ApiErrorBody {
   if (typeof value !== "object" || value === null) return false;
   const body = value as Record<string, unknown>;
   return typeof body.statusCode === "number" && typeof body.message === "string";
+}
+
+/** A live `chat.message` in the REST shape, to keep one shape in a store filled from
+ * `listChat` (docs/realtime.md "One chat message, two shapes"). The event has no role: pass it
+ * from the session's `members` by `userId` (null for a member who joined the group later). */
+export function chatRecordOf(event: ChatMessage, userRole: SessionRole | null = null): ChatMessageRecord {
+  return {
+    id: event.id,
+    session_id: event.sessionId,
+    round_index: event.roundIndex,
+    user_id: event.userId,
+    user_name: event.userName,
+    user_role: userRole,
+    message: event.message,
+    seq: event.seq,
+    created_at: event.timestamp,
+  };
 }
