@@ -127,21 +127,10 @@ export interface SessionDetail extends SessionSummary {
     /** The server's clock when it answered: compare with yours to correct a countdown. */
     server_time: Timestamp;
 }
-/** `PATCH …/settings`'s answer. */
-export interface SessionSettings {
-    id: string;
-    status: SessionStatus;
-    auto_advance: boolean;
-    server_time: Timestamp;
-}
-/** `POST …/rounds/:i/timer`'s answer: the round with its clock. */
-export interface TimedRound {
-    id: string;
+/** `POST …/rounds/:i/timer`'s answer: the round with its clock and its session (without
+ * `correct_option`: the timekeeper may change the clock, not see the answer). */
+export interface TimedRound extends Omit<Round, "correct_option"> {
     session_id: string;
-    round_index: number;
-    status: RoundStatus;
-    timers: Timers;
-    timer: RoundTimer;
 }
 export type TimerAction = "pause" | "resume" | "extend" | "set";
 /** One phase's tally: every option in order (zeros included), then any other choice cast. */

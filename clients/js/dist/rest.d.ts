@@ -3,8 +3,8 @@
  * token and turns an error answer into an `ApiError` carrying the API's
  * `{statusCode, error, message}`. Independent of the real-time part (no socket.io import).
  */
-import type { PresenceEntry, RoundStatus } from "./events.js";
-import type { Activity, ActivityType, ChatLog, ChatMessageRecord, CreateSessionBody, FeedPage, GroupContent, GroupDetail, MemberRole, Membership, MyGroup, PromptBody, Report, Round, RoundResultsAnswer, SessionDetail, SessionSettings, SessionSummary, SharedCard, SubmitAnswer, TimedRound, TimerAction, WithSeq, WriteOptions } from "./rest-types.js";
+import type { ChatMessage, PresenceEntry, RoundStatus } from "./events.js";
+import type { Activity, ActivityType, ChatLog, ChatMessageRecord, CreateSessionBody, FeedPage, GroupContent, GroupDetail, MemberRole, Membership, MyGroup, PromptBody, Report, Round, RoundResultsAnswer, SessionDetail, SessionRole, SessionSummary, SharedCard, SubmitAnswer, TimedRound, TimerAction, WithSeq, WriteOptions } from "./rest-types.js";
 export type * from "./rest-types.js";
 export type TokenSource = () => string | Promise<string>;
 export interface RestOptions {
@@ -72,10 +72,10 @@ export interface Rest {
     }>>;
     /** Facilitator or TIMEKEEPER: `pause`, `resume`, or `extend`/`set` by `seconds` (1..3600). */
     timer(sessionId: string, roundIndex: number, action: TimerAction, seconds?: number, options?: WriteOptions): Promise<WithSeq<TimedRound>>;
-    /** Facilitator: turn auto-advance on or off. */
+    /** Facilitator: turn auto-advance on or off; answers the session detail. */
     setSettings(sessionId: string, body: {
         auto_advance: boolean;
-    }, options?: WriteOptions): Promise<WithSeq<SessionSettings>>;
+    }, options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
     submit(sessionId: string, roundIndex: number, eventType: ActivityType, payload: Record<string, unknown>, options?: WriteOptions): Promise<SubmitAnswer>;
     listActivity(sessionId: string, roundIndex?: number): Promise<Activity[]>;
     sharedCards(sessionId: string): Promise<SharedCard[]>;
@@ -95,3 +95,7 @@ export interface Rest {
 }
 /** A REST client for one server and one token source. */
 export declare function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): Rest;
+/** A live `chat.message` in the REST shape, to keep one shape in a store filled from
+ * `listChat` (docs/realtime.md "One chat message, two shapes"). The event has no role: pass it
+ * from the session's `members` by `userId` (null for a member who joined the group later). */
+export declare function chatRecordOf(event: ChatMessage, userRole?: SessionRole | null): ChatMessageRecord;

@@ -96,3 +96,19 @@ function isErrorBody(value) {
     const body = value;
     return typeof body.statusCode === "number" && typeof body.message === "string";
 }
+/** A live `chat.message` in the REST shape, to keep one shape in a store filled from
+ * `listChat` (docs/realtime.md "One chat message, two shapes"). The event has no role: pass it
+ * from the session's `members` by `userId` (null for a member who joined the group later). */
+export function chatRecordOf(event, userRole = null) {
+    return {
+        id: event.id,
+        session_id: event.sessionId,
+        round_index: event.roundIndex,
+        user_id: event.userId,
+        user_name: event.userName,
+        user_role: userRole,
+        message: event.message,
+        seq: event.seq,
+        created_at: event.timestamp,
+    };
+}

@@ -23,7 +23,6 @@ import type {
   RoundResultsAnswer,
   SessionDetail,
   SessionRole,
-  SessionSettings,
   SessionSummary,
   SharedCard,
   SubmitAnswer,
@@ -120,12 +119,12 @@ export interface Rest {
     seconds?: number,
     options?: WriteOptions,
   ): Promise<WithSeq<TimedRound>>;
-  /** Facilitator: turn auto-advance on or off. */
+  /** Facilitator: turn auto-advance on or off; answers the session detail. */
   setSettings(
     sessionId: string,
     body: { auto_advance: boolean },
     options?: WriteOptions,
-  ): Promise<WithSeq<SessionSettings>>;
+  ): Promise<WithSeq<SessionDetail>>;
   submit(
     sessionId: string,
     roundIndex: number,
