@@ -71,9 +71,11 @@ export class FeedCore {
     leave() {
         if (this.left)
             return;
+        const open = this.failure === null; // a refused feed already told its client
         this.left = true;
         this.held = null;
-        this.host.leave(this.sessionId);
+        if (open)
+            this.host.leave(this.sessionId);
         this.events.clear();
     }
     /** Joined, or joining on every connection: not left, not refused. */
@@ -88,14 +90,14 @@ export class FeedCore {
         this.held = null;
         this.failure = new FeedError(code, message);
         this.wasRemoved = this.everJoined && (code === "FORBIDDEN" || code === "NOT_FOUND");
-        if (this.people.length > 0) {
-            this.people = []; // nobody is present for us any more
+        const hadPeople = this.people.length > 0;
+        this.people = []; // nobody is present for us any more
+        this.host.leave(this.sessionId); // first: a handler below may join the session again
+        if (hadPeople)
             this.events.emit("presence", this.people);
-        }
         if (this.wasRemoved)
             this.events.emit("removed", this.failure);
         this.events.emit("error", this.failure);
-        this.host.leave(this.sessionId);
     }
     // -- called by the client ------------------------------------------------------------------
     /** A durable event arrived live. */

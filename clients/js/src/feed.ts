@@ -147,9 +147,10 @@ export class FeedCore {
   /** Leave the session's room and stop delivering. */
   leave(): void {
     if (this.left) return;
+    const open = this.failure === null; // a refused feed already told its client
     this.left = true;
     this.held = null;
-    this.host.leave(this.sessionId);
+    if (open) this.host.leave(this.sessionId);
     this.events.clear();
   }
 
@@ -165,13 +166,12 @@ export class FeedCore {
     this.held = null;
     this.failure = new FeedError(code, message);
     this.wasRemoved = this.everJoined && (code === "FORBIDDEN" || code === "NOT_FOUND");
-    if (this.people.length > 0) {
-      this.people = []; // nobody is present for us any more
-      this.events.emit("presence", this.people);
-    }
+    const hadPeople = this.people.length > 0;
+    this.people = []; // nobody is present for us any more
+    this.host.leave(this.sessionId); // first: a handler below may join the session again
+    if (hadPeople) this.events.emit("presence", this.people);
     if (this.wasRemoved) this.events.emit("removed", this.failure);
     this.events.emit("error", this.failure);
-    this.host.leave(this.sessionId);
   }
 
   // -- called by the client ------------------------------------------------------------------

@@ -22,7 +22,8 @@ function fakeHost({ log = [] } = {}) {
     pages: [],
     reconnects: [],
     join: () => new Promise((answer) => host.answers.push(answer)),
-    leave: () => {},
+    left: [],
+    leave: (sessionId) => host.left.push(sessionId),
     readFeed: async (_session, afterSeq) => {
       const rest = log.filter((e) => e.seq > afterSeq);
       host.pages.push(afterSeq);
@@ -144,4 +145,16 @@ test("presence follows the join answer, userJoined and userLeft", async () => {
   feed.signal("userJoined", { userId: "ana", userName: "Ana", sessionId: "s1", timestamp: "t" });
   feed.signal("userLeft", { userId: "bo", sessionId: "s1", timestamp: "t" });
   assert.deepEqual(seen, [["bo"], ["ana", "bo"], ["ana"]]);
+});
+
+test("a refused feed is let go once: its last handle leaving later does not leave again", async () => {
+  const host = fakeHost();
+  const feed = new FeedCore(host, "s1", 0);
+  const joining = feed.joinNow();
+  host.answers[0]({ success: false, error: { code: "NOT_FOUND", message: "no such session" } });
+  await joining;
+  assert.deepEqual(host.left, ["s1"]);
+  assert.equal(feed.active, false);
+  feed.leave(); // a screen unmounts after the refusal; a newer feed of s1 may exist by now
+  assert.deepEqual(host.left, ["s1"]);
 });
