@@ -22,9 +22,10 @@ export interface ClientOptions {
   baseUrl: string;
   /** The current JWT; read on every connection attempt and every REST call. */
   getToken: TokenSource;
-  /** Returns a fresh JWT. Called ahead of the current token's `exp` (the client then swaps it
-   * in band with `refreshToken`, without reconnecting) and when the server refused or ended
-   * the socket for its token. Without it, `getToken` is asked instead. */
+  /** Returns a fresh JWT for the same user. Called ahead of the current token's `exp` (the
+   * client then swaps it in band with `refreshToken`, without reconnecting) and when the server
+   * refused or ended the socket for its token. Without it, `getToken` is asked instead. A token
+   * of another `sub` (from either) stops the client with a `UserSwitchError`. */
   onTokenRefresh?: TokenSource;
   /** `"json"` (default, path `/socket.io/`) or `msgpack` from `@studygroups/client/msgpack`. */
   parser?: "json" | WireFormat;
