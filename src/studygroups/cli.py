@@ -7,10 +7,11 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studygroups.config import Settings
+from studygroups.config import SECRET_FILE, Settings
 from studygroups.identity import mint_token, parse_ttl
 
 if TYPE_CHECKING:
@@ -41,8 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--sub", required=True, help="user id")
     token.add_argument("--name", required=True)
     token.add_argument("--email", required=True)
-    token.add_argument("--ttl", default="8h", help="lifetime, e.g. 15m, 8h, 7d (default 8h)")
+    token.add_argument("--ttl", default="8h", help="lifetime, e.g. 10s, 15m, 8h, 7d (default 8h)")
+    token.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="create DATA_DIR's secret when there is none (then serve with the same DATA_DIR)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "token" and not args.new_secret:
+        missing = _missing_secret(os.environ)
+        if missing is not None:
+            parser.exit(2, f"studygroups token: {missing}\n")
 
     try:
         settings = Settings.from_env()
@@ -63,6 +73,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("studygroups").info("Database is at the latest schema")
         return 0
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
+
+
+def _missing_secret(env: Mapping[str, str]) -> str | None:
+    """Why `token` must not sign: no JWT_SECRET and no secret file in the data directory, so it
+    would invent a secret no server knows and print a token every server refuses (401)."""
+    if env.get("JWT_SECRET"):
+        return None
+    data_dir = Path(env.get("DATA_DIR") or Path.cwd()).absolute()  # as Settings.from_env
+    path = data_dir / SECRET_FILE
+    if path.exists() or path.is_symlink():  # a link is refused by the settings, with a reason
+        return None
+    return (
+        f"no secret to sign with: JWT_SECRET is not set and there is no {path}. "
+        "A secret made up now would not be the server's, and it would refuse the token (401). "
+        "Run `token` in the directory `serve` was started in, or set DATA_DIR to the server's "
+        "DATA_DIR, or JWT_SECRET to its secret; --new-secret creates a secret here anyway."
+    )
 
 
 def _secret_name(settings: Settings) -> str:

@@ -1,4 +1,5 @@
-"""How `studygroups serve` configures uvicorn's HTTP and WebSockets."""
+"""How `studygroups serve` configures uvicorn's HTTP and WebSockets, and `studygroups token`
+refusing to sign with a secret no server knows."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from studygroups.api.connections import GUARD_KEY, GuardedHttpProtocol
 from studygroups.app import build
-from studygroups.cli import server_options
+from studygroups.cli import main, server_options
+from studygroups.config import SECRET_FILE, Settings
 from studygroups.realtime.protocol import TRANSPORT_KEY, UpgradeProtocol
 from tests.conftest import make_settings
+
+TOKEN_ARGS = ["token", "--sub", "ana", "--name", "Ana", "--email", "ana@example.org"]
 
 
 async def lifespan_state(app: Any) -> dict[str, Any]:
@@ -65,3 +70,46 @@ async def test_serve_uses_the_http_protocol_that_times_out_heads_and_caps_connec
         assert (guard.max_connections, guard.header_timeout) == (77, 3.5)
     finally:
         await service.database.dispose()
+
+
+def test_token_refuses_to_invent_a_secret_and_says_where_it_looked_and_how_to_point_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # not where any server runs
+
+    with pytest.raises(SystemExit) as exited:
+        main(TOKEN_ARGS)
+
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2
+    assert out == ""  # no token for `$(studygroups token …)` to capture
+    assert str(tmp_path / SECRET_FILE) in err
+    assert "DATA_DIR" in err
+    assert "JWT_SECRET" in err
+    assert "--new-secret" in err
+    assert not (tmp_path / SECRET_FILE).exists()
+
+
+def test_token_with_new_secret_creates_the_data_dirs_secret_that_serve_then_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+
+    assert main([*TOKEN_ARGS, "--new-secret", "--ttl", "10s"]) == 0
+
+    token = capsys.readouterr().out.strip()
+    served = Settings.from_env({"DATA_DIR": str(tmp_path)})  # what `serve` verifies with
+    claims = jwt.decode(token, served.jwt_secret, algorithms=["HS256"])
+    assert claims["sub"] == "ana"
+    assert claims["exp"] - claims["iat"] == 10
+
+
+def test_serve_still_creates_the_data_dirs_secret_when_there_is_none(tmp_path: Path) -> None:
+    # `serve` reads its settings like this; only `token` refuses to invent a secret.
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
+
+    assert settings.jwt_secret_source == str(tmp_path / SECRET_FILE)
+    assert (tmp_path / SECRET_FILE).read_text().strip() == settings.jwt_secret

@@ -2,13 +2,19 @@
  * `createClient`: one Socket.IO connection (the official `socket.io-client`, no protocol code
  * here) to the `/study-groups` namespace, shared by every joined session. It reconnects after
  * drops and server restarts, rejoins each session with its last applied seq, refreshes the
- * token in band before `exp` (API.md §7) and reports one connection state.
+ * token in band before `exp` (docs/realtime.md "Tokens on live sockets"), notices a removal
+ * from the group, and reports one connection state. It stays one user: a token for another
+ * `sub` stops it (create a new client for another user).
  */
 import { io } from "socket.io-client";
 import { Emitter } from "./emitter.js";
-import { SessionFeed } from "./feed.js";
-import { createRest } from "./rest.js";
-import { refreshDelay, tokenExpiry } from "./token.js";
+import { FeedCore } from "./feed.js";
+import { SessionFeed } from "./handle.js";
+import { ApiError, createRest } from "./rest.js";
+import { UserSwitchError, } from "./options.js";
+import { refreshDelay, tokenExpiry, tokenSubject } from "./token.js";
+import { TypingThrottle } from "./typing.js";
+export * from "./options.js";
 const EPHEMERAL = new Set(["userJoined", "userLeft", "chat.typing", "chat.read"]);
 export function createClient(options) {
     const { baseUrl, getToken, onTokenRefresh } = options;
@@ -20,6 +26,7 @@ export function createClient(options) {
     if (typeof format === "string" && format !== "json") {
         throw new TypeError(`parser must be "json" or the msgpack format: import { msgpack } from "@studygroups/client/msgpack"`);
     }
+    const membershipEvery = options.membershipCheckMs ?? 15000;
     const signals = new Emitter();
     const feeds = new Map();
     const timers = new Set();
@@ -32,6 +39,7 @@ export function createClient(options) {
     let refreshed = null; // the latest in-band token
     let socketToken = null; // the token the live socket holds
     let refreshTimer = null;
+    let user = null; // the `sub` of the first token: the client's user for good
     const later = (ms, run) => {
         const timer = setTimeout(() => {
             timers.delete(timer);
@@ -40,16 +48,28 @@ export function createClient(options) {
         }, ms);
         timers.add(timer);
     };
+    /** Refuse a token of another user than the first one: stop the client (see UserSwitchError). */
+    function sameUser(token) {
+        const sub = tokenSubject(token);
+        if (sub === null)
+            return token; // not a JWT: the server refuses it
+        user ?? (user = sub);
+        if (sub === user)
+            return token;
+        const error = new UserSwitchError(user, sub);
+        halt(error);
+        throw error;
+    }
     /** The newest token we know of: the app's, unless a refreshed one outlives it. */
     async function currentToken() {
-        const given = await getToken();
+        const given = sameUser(await getToken());
         if (refreshed !== null && (tokenExpiry(given) ?? Infinity) < refreshed.exp) {
             return refreshed.token;
         }
         return given;
     }
     async function freshToken() {
-        const token = await (onTokenRefresh ?? getToken)();
+        const token = sameUser(await (onTokenRefresh ?? getToken)());
         const exp = tokenExpiry(token) ?? Infinity;
         if (refreshed === null || exp >= refreshed.exp)
             refreshed = { token, exp };
@@ -76,24 +96,45 @@ export function createClient(options) {
                 socketToken = token;
                 send({ token });
             }, (error) => {
-                setState(state, asError(error));
-                send({ token: "" }); // refused as "No token provided"; retried below
+                problem(asError(error));
+                if (!closed)
+                    send({ token: "" }); // refused as "No token provided"; retried below
             });
         },
     });
     function setState(next, error = lastError) {
-        if (next === state && error === lastError)
+        const reason = next === "caught-up" ? null : error;
+        if (error !== null && error !== lastError)
+            signals.emit("error", error);
+        if (next === state && reason === lastError)
             return;
         state = next;
-        lastError = error;
-        signals.emit("state", { state, error });
+        lastError = reason;
+        signals.emit("state", { state, error: reason });
+    }
+    /** A problem that does not change the state by itself. */
+    function problem(error) {
+        setState(state, error);
+    }
+    /** Stop for good, keeping the listeners (the app reads why from the state). */
+    function halt(error) {
+        if (closed)
+            return;
+        closed = true;
+        scheduleRefresh(null);
+        for (const timer of timers)
+            clearTimeout(timer);
+        timers.clear();
+        typingLanes.clear(error ?? new Error("the client is closed"));
+        socket.disconnect();
+        setState("offline", error);
     }
     function settle() {
         if (closed || !socket.connected)
             return;
-        const all = [...feeds.values()].every((feed) => feed.caughtUp || feed.error !== null);
+        const all = [...feeds.values()].every((feed) => feed.caughtUp);
         if (all)
-            setState("caught-up", null);
+            setState("caught-up");
         else
             setState("connected");
     }
@@ -120,7 +161,7 @@ export function createClient(options) {
             token = await freshToken();
         }
         catch (error) {
-            setState(state, asError(error)); // the socket ends at exp; the reconnect asks again
+            problem(asError(error)); // the socket ends at exp; the reconnect asks again
             throw error;
         }
         if (scheduled && token === socketToken)
@@ -130,7 +171,7 @@ export function createClient(options) {
             ack = (await socket.timeout(ackTimeout).emitWithAck("refreshToken", { token }));
         }
         catch (error) {
-            setState(state, asError(error));
+            problem(asError(error));
             throw error;
         }
         if (mine !== connection)
@@ -142,7 +183,7 @@ export function createClient(options) {
         }
         else {
             // The socket still ends at the old exp; the reconnect after it asks for a token again.
-            setState(state, new Error(`refreshToken refused: ${ack.error.message}`));
+            problem(new Error(`refreshToken refused: ${ack.error.message}`));
         }
         return ack;
     }
@@ -186,6 +227,25 @@ export function createClient(options) {
             void feed.joinNow();
         settle();
     });
+    /** The server does not tell a removed member anything (docs/realtime.md "Removal"): ask. */
+    function checkMembership() {
+        later(membershipEvery, () => {
+            checkMembership();
+            if (!socket.connected)
+                return;
+            for (const feed of feeds.values()) {
+                if (!feed.caughtUp)
+                    continue;
+                rest.presence(feed.sessionId).catch((error) => {
+                    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+                        feed.refuse(error.status === 403 ? "FORBIDDEN" : "NOT_FOUND", error.body.message);
+                    } // anything else (offline, 429, 5xx): the next check asks again
+                });
+            }
+        });
+    }
+    if (membershipEvery > 0)
+        checkMembership();
     socket.on("disconnect", (reason) => {
         connection += 1; // an answer still on its way belongs to the old connection
         scheduleRefresh(null);
@@ -245,6 +305,7 @@ export function createClient(options) {
             throw new Error(`${event}: not connected`);
         return (await socket.timeout(ackTimeout).emitWithAck(event, payload));
     }
+    const typingLanes = new TypingThrottle((sessionId, isTyping) => ask("typing", { sessionId, isTyping }), later);
     return {
         get state() {
             return state;
@@ -256,31 +317,29 @@ export function createClient(options) {
         join(sessionId, joinOptions = {}) {
             if (closed)
                 throw new Error("the client is closed");
-            const existing = feeds.get(sessionId);
-            if (existing !== undefined && existing.error === null)
-                return existing;
-            const feed = new SessionFeed(host, sessionId, joinOptions.fromSeq ?? null);
-            feeds.set(sessionId, feed);
-            if (socket.connected)
-                void feed.joinNow();
-            settle();
-            return feed;
+            let feed = feeds.get(sessionId);
+            if (feed === undefined) {
+                feed = new FeedCore(host, sessionId, joinOptions.fromSeq ?? null);
+                feeds.set(sessionId, feed);
+                if (socket.connected)
+                    void feed.joinNow();
+                settle();
+            }
+            const core = feed;
+            core.handles += 1;
+            return new SessionFeed(core, () => {
+                core.handles -= 1;
+                if (core.handles === 0)
+                    core.leave();
+            });
         },
         on: (event, handler) => signals.on(event, handler),
-        typing: (sessionId, isTyping) => ask("typing", { sessionId, isTyping }),
+        typing: (sessionId, isTyping) => typingLanes.typing(sessionId, isTyping),
         markRead: (sessionId, messageId) => ask("markRead", { sessionId, messageId }),
         refreshToken: async () => (await refreshInBand(false)),
         close() {
-            if (closed)
-                return;
-            closed = true;
-            scheduleRefresh(null);
-            for (const timer of timers)
-                clearTimeout(timer);
-            timers.clear();
+            halt(null); // closed on purpose: no error to show
             feeds.clear();
-            socket.disconnect();
-            setState("offline", null);
             signals.clear();
         },
     };

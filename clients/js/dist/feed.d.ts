@@ -1,8 +1,9 @@
 /**
- * One joined session: joins on every connection with the last applied `seq`, applies the join
+ * One joined session, shared by every `client.join` of it (each join gets a `SessionFeed`
+ * handle, handle.ts): joins on every connection with the last applied `seq`, applies the join
  * answer's `missed` before any live event that arrived meanwhile, pages `GET …/feed` on
  * `resync: true`, drops what it already applied, and hands each durable event to the app once,
- * in seq order. Ephemeral signals pass straight through.
+ * in seq order. Ephemeral signals pass straight through. A refusal closes it for good.
  *
  * The ordering rule (docs/realtime.md, "Following a session without losing events"): while a
  * join is being answered, live events wait in `held`; the answer (or the feed pages) is applied
@@ -20,8 +21,12 @@ export interface FeedSignals {
     reset: {
         seq: number;
     };
-    /** The join was refused (FORBIDDEN, NOT_FOUND, …) and is not retried. */
+    /** The server refused the session (FORBIDDEN, NOT_FOUND, …): the feed is closed (not
+     * retried, `active` false). Join again for a new attempt. */
     error: FeedError;
+    /** You are no longer a member (removed from the group): a session you were following
+     * refused you. Also emitted as `error`. The feed is closed. */
+    removed: FeedError;
     /** The join's answer (and any feed pages) are applied: the feed is live and complete. */
     "caught-up": {
         lastSeq: number;
@@ -41,6 +46,7 @@ export interface FeedHost {
         sessionId: string;
         lastSeq?: number;
     }): Promise<Ack<JoinSessionAck>>;
+    /** The feed is done (left by its last handle, or refused): forget it, leave the room. */
     leave(sessionId: string): void;
     readFeed(sessionId: string, afterSeq: number): Promise<FeedPage>;
     /** The current connection cannot go on (no answer, feed unreadable): reconnect and rejoin. */
@@ -50,7 +56,7 @@ export interface FeedHost {
     /** Wait before retrying a refused-for-now join. */
     later(ms: number, run: () => void): void;
 }
-export declare class SessionFeed {
+export declare class FeedCore {
     private readonly host;
     readonly sessionId: string;
     private last;
@@ -60,6 +66,10 @@ export declare class SessionFeed {
     private people;
     private dropped;
     private failure;
+    private wasRemoved;
+    private everJoined;
+    /** How many `SessionFeed` handles share this feed; the last one to leave leaves it. */
+    handles: number;
     private readonly events;
     constructor(host: FeedHost, sessionId: string, fromSeq: number | null);
     /** The seq of the last durable event handed to the app (null before the first join answer
@@ -71,15 +81,21 @@ export declare class SessionFeed {
     get caughtUp(): boolean;
     /** How many durable events arrived again and were dropped (already applied). */
     get duplicatesDropped(): number;
-    /** Why the join was refused, if it was. */
+    /** Why the server refused the session, if it did (the feed is then closed). */
     get error(): FeedError | null;
+    /** Whether the refusal came after the session had been followed: the user was removed. */
+    get removed(): boolean;
     /** Listen to one event: a server event (durable or ephemeral) or a feed signal. */
     on<N extends ServerEventName | keyof FeedSignals>(event: N, handler: (data: (ServerEvents & FeedSignals)[N]) => void): Unsubscribe;
     /** Every server event of this session (durable ones once and in seq order). */
     onAny(handler: (event: ServerEventName, data: ServerEvents[ServerEventName]) => void): Unsubscribe;
     /** Leave the session's room and stop delivering. */
     leave(): void;
+    /** Joined, or joining on every connection: not left, not refused. */
     get active(): boolean;
+    /** The server refused this session (a join answer, or a membership check over REST):
+     * close the feed and say so. After a session was followed, a refusal means a removal. */
+    refuse(code: string, message: string): void;
     /** A durable event arrived live. */
     live(event: DurableEventName, data: DurableEvents[DurableEventName]): void;
     /** An ephemeral signal arrived (or `auth.expired`): pass it through. */

@@ -1,8 +1,9 @@
 /**
- * One joined session: joins on every connection with the last applied `seq`, applies the join
+ * One joined session, shared by every `client.join` of it (each join gets a `SessionFeed`
+ * handle, handle.ts): joins on every connection with the last applied `seq`, applies the join
  * answer's `missed` before any live event that arrived meanwhile, pages `GET …/feed` on
  * `resync: true`, drops what it already applied, and hands each durable event to the app once,
- * in seq order. Ephemeral signals pass straight through.
+ * in seq order. Ephemeral signals pass straight through. A refusal closes it for good.
  *
  * The ordering rule (docs/realtime.md, "Following a session without losing events"): while a
  * join is being answered, live events wait in `held`; the answer (or the feed pages) is applied
@@ -16,7 +17,7 @@ export class FeedError extends Error {
         this.code = code;
     }
 }
-export class SessionFeed {
+export class FeedCore {
     constructor(host, sessionId, fromSeq) {
         this.host = host;
         this.held = null;
@@ -25,6 +26,10 @@ export class SessionFeed {
         this.people = [];
         this.dropped = 0;
         this.failure = null;
+        this.wasRemoved = false;
+        this.everJoined = false; // a join answer was applied once: a later refusal is a removal
+        /** How many `SessionFeed` handles share this feed; the last one to leave leaves it. */
+        this.handles = 0;
         this.events = new Emitter();
         this.sessionId = sessionId;
         this.last = fromSeq;
@@ -46,9 +51,13 @@ export class SessionFeed {
     get duplicatesDropped() {
         return this.dropped;
     }
-    /** Why the join was refused, if it was. */
+    /** Why the server refused the session, if it did (the feed is then closed). */
     get error() {
         return this.failure;
+    }
+    /** Whether the refusal came after the session had been followed: the user was removed. */
+    get removed() {
+        return this.wasRemoved;
     }
     /** Listen to one event: a server event (durable or ephemeral) or a feed signal. */
     on(event, handler) {
@@ -62,18 +71,38 @@ export class SessionFeed {
     leave() {
         if (this.left)
             return;
+        const open = this.failure === null; // a refused feed already told its client
         this.left = true;
         this.held = null;
-        this.host.leave(this.sessionId);
+        if (open)
+            this.host.leave(this.sessionId);
         this.events.clear();
     }
+    /** Joined, or joining on every connection: not left, not refused. */
     get active() {
-        return !this.left;
+        return !this.left && this.failure === null;
+    }
+    /** The server refused this session (a join answer, or a membership check over REST):
+     * close the feed and say so. After a session was followed, a refusal means a removal. */
+    refuse(code, message) {
+        if (!this.active)
+            return;
+        this.held = null;
+        this.failure = new FeedError(code, message);
+        this.wasRemoved = this.everJoined && (code === "FORBIDDEN" || code === "NOT_FOUND");
+        const hadPeople = this.people.length > 0;
+        this.people = []; // nobody is present for us any more
+        this.host.leave(this.sessionId); // first: a handler below may join the session again
+        if (hadPeople)
+            this.events.emit("presence", this.people);
+        if (this.wasRemoved)
+            this.events.emit("removed", this.failure);
+        this.events.emit("error", this.failure);
     }
     // -- called by the client ------------------------------------------------------------------
     /** A durable event arrived live. */
     live(event, data) {
-        if (this.left)
+        if (!this.active)
             return;
         const item = { seq: data.seq, event, data };
         if (this.held !== null)
@@ -83,7 +112,7 @@ export class SessionFeed {
     }
     /** An ephemeral signal arrived (or `auth.expired`): pass it through. */
     signal(event, data) {
-        if (this.left)
+        if (!this.active)
             return;
         if (event === "userJoined") {
             const { userId, userName } = data;
@@ -103,7 +132,7 @@ export class SessionFeed {
     }
     /** The connection is up: join with the last applied seq, holding live events meanwhile. */
     async joinNow() {
-        if (this.left || this.failure !== null)
+        if (!this.active)
             return;
         const mine = this.host.connection;
         this.held = [];
@@ -131,10 +160,7 @@ export class SessionFeed {
                 });
                 return;
             }
-            this.held = null; // FORBIDDEN, NOT_FOUND, BAD_REQUEST: retrying cannot help
-            this.failure = new FeedError(code, message);
-            this.events.emit("error", this.failure);
-            this.host.changed();
+            this.refuse(code, message); // FORBIDDEN, NOT_FOUND, BAD_REQUEST: retrying cannot help
             return;
         }
         this.people = [...ack.presence];
@@ -157,12 +183,13 @@ export class SessionFeed {
         }
         this.release();
         this.joinedOn = mine;
+        this.everJoined = true;
         this.events.emit("caught-up", { lastSeq: this.last ?? 0 });
         this.host.changed();
     }
     // -- ordering ------------------------------------------------------------------------------
     current(connection) {
-        return !this.left && this.host.connection === connection && this.host.connected;
+        return this.active && this.host.connection === connection && this.host.connected;
     }
     /** Read the log after `lastSeq` up to its head; false when the connection moved on or the
      * read failed (then the client reconnects and the next join starts over). */

@@ -3,7 +3,9 @@
  * token and turns an error answer into an `ApiError` carrying the API's
  * `{statusCode, error, message}`. Independent of the real-time part (no socket.io import).
  */
-import type { PresenceEntry, RoundStatus, SessionStatus, StoredEvent, Timestamp } from "./events.js";
+import type { ChatMessage, PresenceEntry, RoundStatus } from "./events.js";
+import type { Activity, ActivityType, ChatLog, ChatMessageRecord, CreateSessionBody, FeedPage, GroupContent, GroupDetail, MemberRole, Membership, MyGroup, PromptBody, Report, Round, RoundResultsAnswer, SessionDetail, SessionRole, SessionSummary, SharedCard, SubmitAnswer, TimedRound, TimerAction, WithSeq, WriteOptions } from "./rest-types.js";
+export type * from "./rest-types.js";
 export type TokenSource = () => string | Promise<string>;
 export interface RestOptions {
     /** The server's origin, e.g. `http://127.0.0.1:8000` (a trailing slash is ignored). */
@@ -33,150 +35,6 @@ export declare class ApiError extends Error {
     readonly body: ApiErrorBody;
     constructor(status: number, body: ApiErrorBody);
 }
-export type MemberRole = "OWNER" | "MOD" | "MEMBER";
-export type MemberStatus = "INVITED" | "ACTIVE" | "REMOVED";
-export type SessionRole = "FACILITATOR" | "SCRIBE" | "TIMEKEEPER" | "CLARIFIER" | "CONNECTOR" | "PARTICIPANT";
-export type ActivityType = "PI_VOTE_SUBMIT" | "PI_REVOTE_SUBMIT" | "GROUP_EXPLANATION_SUBMIT";
-export interface Group {
-    id: string;
-    name: string;
-    scope_type: string | null;
-    scope_id: string | null;
-    created_by: string;
-    created_at: Timestamp;
-}
-export interface Membership {
-    user_id: string;
-    user_name: string;
-    email: string | null;
-    role: MemberRole;
-    status: MemberStatus;
-    invited_by: string | null;
-    updated_at: Timestamp;
-    group_id?: string;
-}
-/** One entry of a group's playlist (docs/api.md "The playlist"). */
-export interface GroupContent {
-    content_id: string;
-    position: number;
-    added_by: string;
-    added_at: Timestamp;
-}
-export interface GroupDetail extends Group {
-    members: Membership[];
-    /** The playlist, in order. */
-    contents: GroupContent[];
-}
-export interface MyGroup extends Group {
-    my_role: MemberRole;
-    my_status: MemberStatus;
-}
-export interface SessionSummary {
-    id: string;
-    group_id: string;
-    status: SessionStatus;
-    mode: string;
-    layer: "L1" | "L2" | "L3";
-    content_id: string | null;
-    rounds_count: number;
-    created_by: string;
-    created_at: Timestamp;
-    started_at: Timestamp | null;
-    finished_at: Timestamp | null;
-    /** The session's last durable seq: pass it to `client.join(id, { fromSeq })`. */
-    seq: number;
-}
-export interface Timers {
-    vote_sec: number;
-    discuss_sec: number;
-    revote_sec: number;
-    explain_sec: number;
-}
-export interface Round {
-    id: string;
-    round_index: number;
-    status: RoundStatus;
-    prompt_text: string | null;
-    options: string[] | null;
-    linked_highlight_ids: string[] | null;
-    timers: Timers;
-    status_changed_at: Timestamp | null;
-}
-export interface RoundDetail extends Round {
-    vote_progress: {
-        required: number;
-        voted: number;
-        revoted: number;
-        voted_user_ids: string[];
-        revoted_user_ids: string[];
-    };
-    has_shared_card: boolean;
-}
-export interface SharedCard {
-    id: string;
-    session_id: string;
-    round_id: string;
-    round_index: number;
-    created_by: string;
-    explanation: string;
-    group_choice: string | null;
-    key_terms: string[];
-    created_at: Timestamp;
-    updated_at: Timestamp;
-}
-export interface SessionDetail extends SessionSummary {
-    members: {
-        user_id: string;
-        user_name: string;
-        role: SessionRole;
-        attendance_status: string;
-    }[];
-    rounds: RoundDetail[];
-    shared_cards: SharedCard[];
-    viewer_can_facilitate: boolean;
-}
-export interface Activity {
-    id: string;
-    session_id: string;
-    round_id: string;
-    round_index: number;
-    user_id: string;
-    event_type: ActivityType;
-    payload: Record<string, unknown>;
-    choice_hidden: boolean;
-    created_at: Timestamp;
-    updated_at: Timestamp;
-}
-export interface ChatMessageRecord {
-    id: string;
-    session_id: string;
-    round_index: number;
-    user_id: string;
-    user_name: string;
-    user_role: SessionRole | null;
-    message: string;
-    seq: number;
-    created_at: Timestamp;
-}
-export interface ReadCursor {
-    user_id: string;
-    message_id: string;
-    updated_at: Timestamp;
-}
-export interface FeedPage {
-    events: StoredEvent[];
-    has_more: boolean;
-    /** The session's head seq. */
-    seq: number;
-}
-/** Answers to changes carry the `seq` of the durable event they recorded. */
-export type WithSeq<T> = T & {
-    seq: number;
-};
-export interface WriteOptions {
-    /** 1..64 characters: a retry with the same key returns the first answer (docs/api.md). */
-    idempotencyKey?: string;
-}
 /** The REST client: one method per route of docs/api.md that a front end needs. */
 export interface Rest {
     request<T>(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<T>;
@@ -187,6 +45,12 @@ export interface Rest {
     }): Promise<GroupDetail>;
     listGroups(): Promise<MyGroup[]>;
     getGroup(groupId: string): Promise<GroupDetail>;
+    /** OWNER or MOD: rename, or change the scope (null clears it). */
+    updateGroup(groupId: string, body: {
+        name?: string;
+        scope_type?: string | null;
+        scope_id?: string | null;
+    }): Promise<GroupDetail>;
     invite(groupId: string, userId: string, role?: MemberRole): Promise<Membership>;
     acceptInvite(groupId: string): Promise<Membership>;
     removeMember(groupId: string, userId: string): Promise<Membership>;
@@ -197,36 +61,32 @@ export interface Rest {
     /** OWNER or MOD; 204. */
     removeContent(groupId: string, contentId: string): Promise<void>;
     listSessions(groupId: string): Promise<SessionSummary[]>;
-    createSession(groupId: string, body: {
-        rounds_count: number;
-        mode?: string;
-        layer?: "L1" | "L2" | "L3";
-        content_id?: string;
-    }): Promise<SessionDetail>;
+    createSession(groupId: string, body: CreateSessionBody): Promise<SessionDetail>;
     getSession(sessionId: string): Promise<SessionDetail>;
     startSession(sessionId: string, options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
     setSessionStatus(sessionId: string, status: "POST" | "FINISHED", options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
-    setPrompt(sessionId: string, roundIndex: number, body: {
-        prompt_text: string;
-        options?: string[];
-        linked_highlight_ids?: string[];
-    }, options?: WriteOptions): Promise<WithSeq<Round>>;
+    setPrompt(sessionId: string, roundIndex: number, body: PromptBody, options?: WriteOptions): Promise<WithSeq<Round>>;
     advance(sessionId: string, roundIndex: number, toStatus: RoundStatus, force?: boolean, options?: WriteOptions): Promise<WithSeq<Round & {
         session_id: string;
         previous_status: RoundStatus;
     }>>;
-    submit(sessionId: string, roundIndex: number, eventType: ActivityType, payload: Record<string, unknown>, options?: WriteOptions): Promise<{
-        activity: Activity;
-        shared_card?: SharedCard;
-        seq: number;
-    }>;
+    /** Facilitator or TIMEKEEPER: `pause`, `resume`, or `extend`/`set` by `seconds` (1..3600). */
+    timer(sessionId: string, roundIndex: number, action: TimerAction, seconds?: number, options?: WriteOptions): Promise<WithSeq<TimedRound>>;
+    /** Facilitator: turn auto-advance on or off; answers the session detail. */
+    setSettings(sessionId: string, body: {
+        auto_advance: boolean;
+    }, options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
+    submit(sessionId: string, roundIndex: number, eventType: ActivityType, payload: Record<string, unknown>, options?: WriteOptions): Promise<SubmitAnswer>;
     listActivity(sessionId: string, roundIndex?: number): Promise<Activity[]>;
     sharedCards(sessionId: string): Promise<SharedCard[]>;
+    /** A round's tally; parts not over yet are null for members who do not facilitate. */
+    results(sessionId: string, roundIndex: number): Promise<RoundResultsAnswer>;
+    /** Facilitator, OWNERs and MODs. */
+    report(sessionId: string): Promise<Report>;
+    /** The report as CSV text (one row per member per round). */
+    reportCsv(sessionId: string): Promise<string>;
     postChat(groupId: string, sessionId: string, roundIndex: number, message: string, options?: WriteOptions): Promise<ChatMessageRecord>;
-    listChat(groupId: string, sessionId: string, roundIndex?: number): Promise<{
-        messages: ChatMessageRecord[];
-        read_cursors: ReadCursor[];
-    }>;
+    listChat(groupId: string, sessionId: string, roundIndex?: number): Promise<ChatLog>;
     feed(sessionId: string, afterSeq?: number, limit?: number): Promise<FeedPage>;
     presence(sessionId: string): Promise<{
         session_id: string;
@@ -235,3 +95,7 @@ export interface Rest {
 }
 /** A REST client for one server and one token source. */
 export declare function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): Rest;
+/** A live `chat.message` in the REST shape, to keep one shape in a store filled from
+ * `listChat` (docs/realtime.md "One chat message, two shapes"). The event has no role: pass it
+ * from the session's `members` by `userId` (null for a member who joined the group later). */
+export declare function chatRecordOf(event: ChatMessage, userRole?: SessionRole | null): ChatMessageRecord;

@@ -1,7 +1,7 @@
 /** Reading a JWT's `exp` on the client (no verification: the server verifies; the client only
  * needs to know when to refresh). */
-/** The token's `exp` in milliseconds since the epoch, or null without one (or not a JWT). */
-export function tokenExpiry(token) {
+/** The token's claims, unverified; null when it is not a JWT. */
+function claimsOf(token) {
     const part = token.replace(/^Bearer\s+/i, "").split(".")[1];
     if (part === undefined)
         return null;
@@ -9,14 +9,21 @@ export function tokenExpiry(token) {
         const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
         const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
         const claims = JSON.parse(atob(padded));
-        if (typeof claims !== "object" || claims === null)
-            return null;
-        const exp = claims.exp;
-        return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+        return typeof claims === "object" && claims !== null ? claims : null;
     }
     catch {
         return null;
     }
+}
+/** The token's `exp` in milliseconds since the epoch, or null without one (or not a JWT). */
+export function tokenExpiry(token) {
+    const exp = claimsOf(token)?.exp;
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+}
+/** The token's `sub` (the user id), or null without one (or not a JWT). */
+export function tokenSubject(token) {
+    const sub = claimsOf(token)?.sub;
+    return typeof sub === "string" ? sub : null;
 }
 /** When to refresh a token that ends at `expiresAtMs`: `aheadMs` before, but never later than
  * half of its remaining life (a 4 s token is refreshed after 2 s). */

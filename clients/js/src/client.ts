@@ -2,12 +2,14 @@
  * `createClient`: one Socket.IO connection (the official `socket.io-client`, no protocol code
  * here) to the `/study-groups` namespace, shared by every joined session. It reconnects after
  * drops and server restarts, rejoins each session with its last applied seq, refreshes the
- * token in band before `exp` (API.md §7) and reports one connection state.
+ * token in band before `exp` (docs/realtime.md "Tokens on live sockets"), notices a removal
+ * from the group, and reports one connection state. It stays one user: a token for another
+ * `sub` stops it (create a new client for another user).
  */
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-import { Emitter, type Unsubscribe } from "./emitter.js";
+import { Emitter } from "./emitter.js";
 import type {
   Ack,
   AuthExpired,
@@ -20,76 +22,21 @@ import type {
   RefreshTokenAck,
   TypingAck,
 } from "./events.js";
-import { type FeedHost, SessionFeed } from "./feed.js";
-import { createRest, type TokenSource } from "./rest.js";
-import { refreshDelay, tokenExpiry } from "./token.js";
+import { type FeedHost, FeedCore } from "./feed.js";
+import { SessionFeed } from "./handle.js";
+import { ApiError, createRest } from "./rest.js";
+import {
+  type Client,
+  type ClientOptions,
+  type ClientSignals,
+  type ConnectionState,
+  UserSwitchError,
+} from "./options.js";
+import { refreshDelay, tokenExpiry, tokenSubject } from "./token.js";
+import { TypingThrottle } from "./typing.js";
 
-/** A Socket.IO wire format other than JSON: its endpoint path and its parser module. */
-export interface WireFormat {
-  name: string;
-  path: string;
-  parser: unknown;
-}
+export * from "./options.js";
 
-export interface ClientOptions {
-  /** The server's origin, e.g. `http://127.0.0.1:8000`. */
-  baseUrl: string;
-  /** The current JWT; read on every connection attempt and every REST call. */
-  getToken: TokenSource;
-  /** Returns a fresh JWT. Called ahead of the current token's `exp` (the client then swaps it
-   * in band with `refreshToken`, without reconnecting) and when the server refused or ended
-   * the socket for its token. Without it, `getToken` is asked instead. */
-  onTokenRefresh?: TokenSource;
-  /** `"json"` (default, path `/socket.io/`) or `msgpack` from `@studygroups/client/msgpack`. */
-  parser?: "json" | WireFormat;
-  /** Refresh this long before `exp` (default 60 s; at most half the token's remaining life). */
-  refreshAheadMs?: number;
-  /** How long to wait for an acknowledgement before reconnecting (default 10 s). */
-  ackTimeoutMs?: number;
-  /** More `io()` options, e.g. `{ transports: ["websocket"] }`. `auth`, `path` and `parser`
-   * are the client's own. */
-  socketOptions?: Partial<ManagerOptions & SocketOptions>;
-  /** Events per `GET …/feed` page when a join answers `resync` (1..1000, default 1000). */
-  feedPageSize?: number;
-  /** Defaults to the global `fetch` (used to page the feed on resync). */
-  fetch?: typeof fetch;
-}
-
-export type ConnectionState = "connecting" | "connected" | "reconnecting" | "caught-up" | "offline";
-
-export interface StateChange {
-  state: ConnectionState;
-  /** The latest error (refused token, transport error, refused refresh…), null once caught up. */
-  error: Error | null;
-}
-
-export interface JoinOptions {
-  /** The `seq` of the state you read over REST (`GET /group-sessions/:id`): every event after
-   * it is delivered. `0` replays the whole log. Omitted: live events from the join on. */
-  fromSeq?: number;
-}
-
-/** What `client.on` reports. */
-export interface ClientSignals {
-  state: [StateChange];
-  "auth.expired": [AuthExpired];
-  /** A token was swapped in band; `expiresAt` is the server's word for its exp. */
-  token: [{ expiresAt: string | null }];
-}
-
-export interface Client {
-  readonly state: ConnectionState;
-  readonly error: Error | null;
-  /** The underlying socket, for what this library does not wrap. Do not emit `joinSession`. */
-  readonly socket: Socket;
-  join(sessionId: string, options?: JoinOptions): SessionFeed;
-  on<N extends keyof ClientSignals>(event: N, handler: (...args: ClientSignals[N]) => void): Unsubscribe;
-  typing(sessionId: string, isTyping: boolean): Promise<Ack<TypingAck>>;
-  markRead(sessionId: string, messageId: string): Promise<Ack<MarkReadAck>>;
-  /** Swap the socket's token now (normally done for you ahead of `exp`). */
-  refreshToken(): Promise<Ack<RefreshTokenAck>>;
-  close(): void;
-}
 
 const EPHEMERAL = new Set<string>(["userJoined", "userLeft", "chat.typing", "chat.read"]);
 
@@ -106,8 +53,9 @@ export function createClient(options: ClientOptions): Client {
     );
   }
 
+  const membershipEvery = options.membershipCheckMs ?? 15_000;
   const signals = new Emitter<ClientSignals>();
-  const feeds = new Map<string, SessionFeed>();
+  const feeds = new Map<string, FeedCore>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let state: ConnectionState = "connecting";
   let lastError: Error | null = null;
@@ -118,6 +66,7 @@ export function createClient(options: ClientOptions): Client {
   let refreshed: { token: string; exp: number } | null = null; // the latest in-band token
   let socketToken: string | null = null; // the token the live socket holds
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  let user: string | null = null; // the `sub` of the first token: the client's user for good
 
   const later = (ms: number, run: () => void): void => {
     const timer = setTimeout(() => {
@@ -127,9 +76,20 @@ export function createClient(options: ClientOptions): Client {
     timers.add(timer);
   };
 
+  /** Refuse a token of another user than the first one: stop the client (see UserSwitchError). */
+  function sameUser(token: string): string {
+    const sub = tokenSubject(token);
+    if (sub === null) return token; // not a JWT: the server refuses it
+    user ??= sub;
+    if (sub === user) return token;
+    const error = new UserSwitchError(user, sub);
+    halt(error);
+    throw error;
+  }
+
   /** The newest token we know of: the app's, unless a refreshed one outlives it. */
   async function currentToken(): Promise<string> {
-    const given = await getToken();
+    const given = sameUser(await getToken());
     if (refreshed !== null && (tokenExpiry(given) ?? Infinity) < refreshed.exp) {
       return refreshed.token;
     }
@@ -137,7 +97,7 @@ export function createClient(options: ClientOptions): Client {
   }
 
   async function freshToken(): Promise<string> {
-    const token = await (onTokenRefresh ?? getToken)();
+    const token = sameUser(await (onTokenRefresh ?? getToken)());
     const exp = tokenExpiry(token) ?? Infinity;
     if (refreshed === null || exp >= refreshed.exp) refreshed = { token, exp };
     return token;
@@ -168,24 +128,43 @@ export function createClient(options: ClientOptions): Client {
           send({ token });
         },
         (error: unknown) => {
-          setState(state, asError(error));
-          send({ token: "" }); // refused as "No token provided"; retried below
+          problem(asError(error));
+          if (!closed) send({ token: "" }); // refused as "No token provided"; retried below
         },
       );
     },
   });
 
   function setState(next: ConnectionState, error: Error | null = lastError): void {
-    if (next === state && error === lastError) return;
+    const reason = next === "caught-up" ? null : error;
+    if (error !== null && error !== lastError) signals.emit("error", error);
+    if (next === state && reason === lastError) return;
     state = next;
-    lastError = error;
-    signals.emit("state", { state, error });
+    lastError = reason;
+    signals.emit("state", { state, error: reason });
+  }
+
+  /** A problem that does not change the state by itself. */
+  function problem(error: Error): void {
+    setState(state, error);
+  }
+
+  /** Stop for good, keeping the listeners (the app reads why from the state). */
+  function halt(error: Error | null): void {
+    if (closed) return;
+    closed = true;
+    scheduleRefresh(null);
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    typingLanes.clear(error ?? new Error("the client is closed"));
+    socket.disconnect();
+    setState("offline", error);
   }
 
   function settle(): void {
     if (closed || !socket.connected) return;
-    const all = [...feeds.values()].every((feed) => feed.caughtUp || feed.error !== null);
-    if (all) setState("caught-up", null);
+    const all = [...feeds.values()].every((feed) => feed.caughtUp);
+    if (all) setState("caught-up");
     else setState("connected");
   }
 
@@ -210,7 +189,7 @@ export function createClient(options: ClientOptions): Client {
     try {
       token = await freshToken();
     } catch (error) {
-      setState(state, asError(error)); // the socket ends at exp; the reconnect asks again
+      problem(asError(error)); // the socket ends at exp; the reconnect asks again
       throw error;
     }
     if (scheduled && token === socketToken) return null;
@@ -218,7 +197,7 @@ export function createClient(options: ClientOptions): Client {
     try {
       ack = (await socket.timeout(ackTimeout).emitWithAck("refreshToken", { token })) as Ack<RefreshTokenAck>;
     } catch (error) {
-      setState(state, asError(error));
+      problem(asError(error));
       throw error;
     }
     if (mine !== connection) return ack;
@@ -228,7 +207,7 @@ export function createClient(options: ClientOptions): Client {
       scheduleRefresh(ack.expiresAt === null ? null : Date.parse(ack.expiresAt));
     } else {
       // The socket still ends at the old exp; the reconnect after it asks for a token again.
-      setState(state, new Error(`refreshToken refused: ${ack.error.message}`));
+      problem(new Error(`refreshToken refused: ${ack.error.message}`));
     }
     return ack;
   }
@@ -272,6 +251,23 @@ export function createClient(options: ClientOptions): Client {
     for (const feed of feeds.values()) void feed.joinNow();
     settle();
   });
+
+  /** The server does not tell a removed member anything (docs/realtime.md "Removal"): ask. */
+  function checkMembership(): void {
+    later(membershipEvery, () => {
+      checkMembership();
+      if (!socket.connected) return;
+      for (const feed of feeds.values()) {
+        if (!feed.caughtUp) continue;
+        rest.presence(feed.sessionId).catch((error: unknown) => {
+          if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+            feed.refuse(error.status === 403 ? "FORBIDDEN" : "NOT_FOUND", error.body.message);
+          } // anything else (offline, 429, 5xx): the next check asks again
+        });
+      }
+    });
+  }
+  if (membershipEvery > 0) checkMembership();
 
   socket.on("disconnect", (reason) => {
     connection += 1; // an answer still on its way belongs to the old connection
@@ -329,6 +325,10 @@ export function createClient(options: ClientOptions): Client {
     if (!socket.connected) throw new Error(`${event}: not connected`);
     return (await socket.timeout(ackTimeout).emitWithAck(event, payload)) as Ack<T>;
   }
+  const typingLanes = new TypingThrottle(
+    (sessionId, isTyping) => ask<TypingAck>("typing", { sessionId, isTyping }),
+    later,
+  );
 
   return {
     get state() {
@@ -340,27 +340,27 @@ export function createClient(options: ClientOptions): Client {
     socket,
     join(sessionId, joinOptions = {}) {
       if (closed) throw new Error("the client is closed");
-      const existing = feeds.get(sessionId);
-      if (existing !== undefined && existing.error === null) return existing;
-      const feed = new SessionFeed(host, sessionId, joinOptions.fromSeq ?? null);
-      feeds.set(sessionId, feed);
-      if (socket.connected) void feed.joinNow();
-      settle();
-      return feed;
+      let feed = feeds.get(sessionId);
+      if (feed === undefined) {
+        feed = new FeedCore(host, sessionId, joinOptions.fromSeq ?? null);
+        feeds.set(sessionId, feed);
+        if (socket.connected) void feed.joinNow();
+        settle();
+      }
+      const core = feed;
+      core.handles += 1;
+      return new SessionFeed(core, () => {
+        core.handles -= 1;
+        if (core.handles === 0) core.leave();
+      });
     },
     on: (event, handler) => signals.on(event, handler),
-    typing: (sessionId, isTyping) => ask<TypingAck>("typing", { sessionId, isTyping }),
+    typing: (sessionId, isTyping) => typingLanes.typing(sessionId, isTyping),
     markRead: (sessionId, messageId) => ask<MarkReadAck>("markRead", { sessionId, messageId }),
     refreshToken: async () => (await refreshInBand(false)) as Ack<RefreshTokenAck>,
     close() {
-      if (closed) return;
-      closed = true;
-      scheduleRefresh(null);
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      halt(null); // closed on purpose: no error to show
       feeds.clear();
-      socket.disconnect();
-      setState("offline", null);
       signals.clear();
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The wire contract as types: every server → client event payload, every client event's
- * payload and acknowledgement (API.md §2, §5, §7; docs/realtime.md). Payload fields are the
+ * payload and acknowledgement (docs/realtime.md "Client → server", "Server → client", "Tokens on
+ * live sockets"; docs/api.md "Phase deadlines"). Payload fields are the
  * seed's camelCase; every payload carries `timestamp` (ISO 8601 UTC with milliseconds).
  */
 
@@ -36,7 +37,8 @@ export interface RoundAdvanced extends Durable {
   roundIndex: number;
   status: RoundStatus;
   previousStatus?: RoundStatus;
-  /** API.md §5 (phase deadlines); absent on servers without the phase clock. */
+  /** docs/api.md "Phase deadlines": the new phase's deadline (null for DONE); `correctOption`
+   * on the advance to DONE; `auto` when auto-advance moved the round. */
   endsAt?: Timestamp | null;
   durationSec?: number | null;
   correctOption?: string | null;
@@ -77,7 +79,7 @@ export interface ChatMessage extends Durable {
   userId: string;
   userName: string;
 }
-/** API.md §5: emitted only by servers that run the phase clock. */
+/** docs/realtime.md "Durable events"; docs/api.md "Phase deadlines". */
 export interface RoundTimerChanged extends Durable {
   sessionId: string;
   roundId: string;
@@ -89,7 +91,7 @@ export interface RoundTimerChanged extends Durable {
   remainingSec: number | null;
   by: string;
 }
-/** API.md §5: emitted only by servers that run the phase clock. */
+/** docs/realtime.md "Durable events"; docs/api.md "Phase deadlines". */
 export interface RoundTimeUp extends Durable {
   sessionId: string;
   roundId: string;
@@ -97,13 +99,13 @@ export interface RoundTimeUp extends Durable {
   status: RoundStatus;
   endsAt: Timestamp;
 }
-/** API.md §5: emitted only by servers that run the phase clock. */
+/** docs/realtime.md "Durable events"; docs/api.md "Phase deadlines". */
 export interface SessionSettingsChanged extends Durable {
   sessionId: string;
   autoAdvance: boolean;
   by: string;
 }
-/** API.md §5: emitted only by servers that compute round results. */
+/** docs/realtime.md "Durable events": the final tally of a closed VOTING or REVOTING. */
 export interface RoundResults extends Durable {
   sessionId: string;
   roundId: string;

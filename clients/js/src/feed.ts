@@ -1,8 +1,9 @@
 /**
- * One joined session: joins on every connection with the last applied `seq`, applies the join
+ * One joined session, shared by every `client.join` of it (each join gets a `SessionFeed`
+ * handle, handle.ts): joins on every connection with the last applied `seq`, applies the join
  * answer's `missed` before any live event that arrived meanwhile, pages `GET …/feed` on
  * `resync: true`, drops what it already applied, and hands each durable event to the app once,
- * in seq order. Ephemeral signals pass straight through.
+ * in seq order. Ephemeral signals pass straight through. A refusal closes it for good.
  *
  * The ordering rule (docs/realtime.md, "Following a session without losing events"): while a
  * join is being answered, live events wait in `held`; the answer (or the feed pages) is applied
@@ -30,8 +31,12 @@ export interface FeedSignals {
   /** The join answered `resync` with a head *before* `lastSeq`: the server's log was reset.
    * Reload the session over REST; events continue from `seq`. */
   reset: { seq: number };
-  /** The join was refused (FORBIDDEN, NOT_FOUND, …) and is not retried. */
+  /** The server refused the session (FORBIDDEN, NOT_FOUND, …): the feed is closed (not
+   * retried, `active` false). Join again for a new attempt. */
   error: FeedError;
+  /** You are no longer a member (removed from the group): a session you were following
+   * refused you. Also emitted as `error`. The feed is closed. */
+  removed: FeedError;
   /** The join's answer (and any feed pages) are applied: the feed is live and complete. */
   "caught-up": { lastSeq: number };
 }
@@ -59,6 +64,7 @@ export interface FeedHost {
   join(
     payload: { sessionId: string; lastSeq?: number },
   ): Promise<Ack<JoinSessionAck>>;
+  /** The feed is done (left by its last handle, or refused): forget it, leave the room. */
   leave(sessionId: string): void;
   readFeed(sessionId: string, afterSeq: number): Promise<FeedPage>;
   /** The current connection cannot go on (no answer, feed unreadable): reconnect and rejoin. */
@@ -75,7 +81,7 @@ interface Item {
   data: DurableEvents[DurableEventName];
 }
 
-export class SessionFeed {
+export class FeedCore {
   readonly sessionId: string;
   private last: number | null;
   private held: Item[] | null = null;
@@ -84,6 +90,10 @@ export class SessionFeed {
   private people: PresenceEntry[] = [];
   private dropped = 0;
   private failure: FeedError | null = null;
+  private wasRemoved = false;
+  private everJoined = false; // a join answer was applied once: a later refusal is a removal
+  /** How many `SessionFeed` handles share this feed; the last one to leave leaves it. */
+  handles = 0;
   private readonly events = new Emitter<FeedEvents>();
 
   constructor(
@@ -112,9 +122,13 @@ export class SessionFeed {
   get duplicatesDropped(): number {
     return this.dropped;
   }
-  /** Why the join was refused, if it was. */
+  /** Why the server refused the session, if it did (the feed is then closed). */
   get error(): FeedError | null {
     return this.failure;
+  }
+  /** Whether the refusal came after the session had been followed: the user was removed. */
+  get removed(): boolean {
+    return this.wasRemoved;
   }
 
   /** Listen to one event: a server event (durable or ephemeral) or a feed signal. */
@@ -133,21 +147,38 @@ export class SessionFeed {
   /** Leave the session's room and stop delivering. */
   leave(): void {
     if (this.left) return;
+    const open = this.failure === null; // a refused feed already told its client
     this.left = true;
     this.held = null;
-    this.host.leave(this.sessionId);
+    if (open) this.host.leave(this.sessionId);
     this.events.clear();
   }
 
+  /** Joined, or joining on every connection: not left, not refused. */
   get active(): boolean {
-    return !this.left;
+    return !this.left && this.failure === null;
+  }
+
+  /** The server refused this session (a join answer, or a membership check over REST):
+   * close the feed and say so. After a session was followed, a refusal means a removal. */
+  refuse(code: string, message: string): void {
+    if (!this.active) return;
+    this.held = null;
+    this.failure = new FeedError(code, message);
+    this.wasRemoved = this.everJoined && (code === "FORBIDDEN" || code === "NOT_FOUND");
+    const hadPeople = this.people.length > 0;
+    this.people = []; // nobody is present for us any more
+    this.host.leave(this.sessionId); // first: a handler below may join the session again
+    if (hadPeople) this.events.emit("presence", this.people);
+    if (this.wasRemoved) this.events.emit("removed", this.failure);
+    this.events.emit("error", this.failure);
   }
 
   // -- called by the client ------------------------------------------------------------------
 
   /** A durable event arrived live. */
   live(event: DurableEventName, data: DurableEvents[DurableEventName]): void {
-    if (this.left) return;
+    if (!this.active) return;
     const item = { seq: data.seq, event, data };
     if (this.held !== null) this.held.push(item);
     else this.take(item);
@@ -155,7 +186,7 @@ export class SessionFeed {
 
   /** An ephemeral signal arrived (or `auth.expired`): pass it through. */
   signal<N extends keyof EphemeralEvents>(event: N, data: EphemeralEvents[N]): void {
-    if (this.left) return;
+    if (!this.active) return;
     if (event === "userJoined") {
       const { userId, userName } = data as EphemeralEvents["userJoined"];
       if (!this.people.some((p) => p.userId === userId)) {
@@ -176,7 +207,7 @@ export class SessionFeed {
 
   /** The connection is up: join with the last applied seq, holding live events meanwhile. */
   async joinNow(): Promise<void> {
-    if (this.left || this.failure !== null) return;
+    if (!this.active) return;
     const mine = this.host.connection;
     this.held = [];
     this.host.changed();
@@ -198,10 +229,7 @@ export class SessionFeed {
         });
         return;
       }
-      this.held = null; // FORBIDDEN, NOT_FOUND, BAD_REQUEST: retrying cannot help
-      this.failure = new FeedError(code, message);
-      this.events.emit("error", this.failure);
-      this.host.changed();
+      this.refuse(code, message); // FORBIDDEN, NOT_FOUND, BAD_REQUEST: retrying cannot help
       return;
     }
     this.people = [...ack.presence];
@@ -220,6 +248,7 @@ export class SessionFeed {
     }
     this.release();
     this.joinedOn = mine;
+    this.everJoined = true;
     this.events.emit("caught-up", { lastSeq: this.last ?? 0 });
     this.host.changed();
   }
@@ -227,7 +256,7 @@ export class SessionFeed {
   // -- ordering ------------------------------------------------------------------------------
 
   private current(connection: number): boolean {
-    return !this.left && this.host.connection === connection && this.host.connected;
+    return this.active && this.host.connection === connection && this.host.connected;
   }
 
   /** Read the log after `lastSeq` up to its head; false when the connection moved on or the

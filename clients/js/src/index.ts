@@ -9,9 +9,12 @@ export {
   type ConnectionState,
   type JoinOptions,
   type StateChange,
+  UserSwitchError,
   type WireFormat,
 } from "./client.js";
-export { FeedError, SessionFeed, type FeedSignals } from "./feed.js";
+export { FeedError, type FeedSignals } from "./feed.js";
+export { SessionFeed } from "./handle.js";
 export type { Unsubscribe } from "./emitter.js";
-export { tokenExpiry } from "./token.js";
+export { tokenExpiry, tokenSubject } from "./token.js";
+export { TYPING_INTERVAL_MS } from "./typing.js";
 export type * from "./events.js";

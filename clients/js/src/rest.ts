@@ -4,7 +4,35 @@
  * `{statusCode, error, message}`. Independent of the real-time part (no socket.io import).
  */
 
-import type { PresenceEntry, RoundStatus, SessionStatus, StoredEvent, Timestamp } from "./events.js";
+import type { ChatMessage, PresenceEntry, RoundStatus } from "./events.js";
+import type {
+  Activity,
+  ActivityType,
+  ChatLog,
+  ChatMessageRecord,
+  CreateSessionBody,
+  FeedPage,
+  GroupContent,
+  GroupDetail,
+  MemberRole,
+  Membership,
+  MyGroup,
+  PromptBody,
+  Report,
+  Round,
+  RoundResultsAnswer,
+  SessionDetail,
+  SessionRole,
+  SessionSummary,
+  SharedCard,
+  SubmitAnswer,
+  TimedRound,
+  TimerAction,
+  WithSeq,
+  WriteOptions,
+} from "./rest-types.js";
+
+export type * from "./rest-types.js";
 
 export type TokenSource = () => string | Promise<string>;
 
@@ -41,160 +69,17 @@ export class ApiError extends Error {
   }
 }
 
-export type MemberRole = "OWNER" | "MOD" | "MEMBER";
-export type MemberStatus = "INVITED" | "ACTIVE" | "REMOVED";
-export type SessionRole =
-  | "FACILITATOR"
-  | "SCRIBE"
-  | "TIMEKEEPER"
-  | "CLARIFIER"
-  | "CONNECTOR"
-  | "PARTICIPANT";
-export type ActivityType = "PI_VOTE_SUBMIT" | "PI_REVOTE_SUBMIT" | "GROUP_EXPLANATION_SUBMIT";
-
-export interface Group {
-  id: string;
-  name: string;
-  scope_type: string | null;
-  scope_id: string | null;
-  created_by: string;
-  created_at: Timestamp;
-}
-export interface Membership {
-  user_id: string;
-  user_name: string;
-  email: string | null;
-  role: MemberRole;
-  status: MemberStatus;
-  invited_by: string | null;
-  updated_at: Timestamp;
-  group_id?: string;
-}
-/** One entry of a group's playlist (docs/api.md "The playlist"). */
-export interface GroupContent {
-  content_id: string;
-  position: number;
-  added_by: string;
-  added_at: Timestamp;
-}
-export interface GroupDetail extends Group {
-  members: Membership[];
-  /** The playlist, in order. */
-  contents: GroupContent[];
-}
-export interface MyGroup extends Group {
-  my_role: MemberRole;
-  my_status: MemberStatus;
-}
-
-export interface SessionSummary {
-  id: string;
-  group_id: string;
-  status: SessionStatus;
-  mode: string;
-  layer: "L1" | "L2" | "L3";
-  content_id: string | null;
-  rounds_count: number;
-  created_by: string;
-  created_at: Timestamp;
-  started_at: Timestamp | null;
-  finished_at: Timestamp | null;
-  /** The session's last durable seq: pass it to `client.join(id, { fromSeq })`. */
-  seq: number;
-}
-export interface Timers {
-  vote_sec: number;
-  discuss_sec: number;
-  revote_sec: number;
-  explain_sec: number;
-}
-export interface Round {
-  id: string;
-  round_index: number;
-  status: RoundStatus;
-  prompt_text: string | null;
-  options: string[] | null;
-  linked_highlight_ids: string[] | null;
-  timers: Timers;
-  status_changed_at: Timestamp | null;
-}
-export interface RoundDetail extends Round {
-  vote_progress: {
-    required: number;
-    voted: number;
-    revoted: number;
-    voted_user_ids: string[];
-    revoted_user_ids: string[];
-  };
-  has_shared_card: boolean;
-}
-export interface SharedCard {
-  id: string;
-  session_id: string;
-  round_id: string;
-  round_index: number;
-  created_by: string;
-  explanation: string;
-  group_choice: string | null;
-  key_terms: string[];
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-export interface SessionDetail extends SessionSummary {
-  members: { user_id: string; user_name: string; role: SessionRole; attendance_status: string }[];
-  rounds: RoundDetail[];
-  shared_cards: SharedCard[];
-  viewer_can_facilitate: boolean;
-}
-export interface Activity {
-  id: string;
-  session_id: string;
-  round_id: string;
-  round_index: number;
-  user_id: string;
-  event_type: ActivityType;
-  payload: Record<string, unknown>;
-  choice_hidden: boolean;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-export interface ChatMessageRecord {
-  id: string;
-  session_id: string;
-  round_index: number;
-  user_id: string;
-  user_name: string;
-  user_role: SessionRole | null;
-  message: string;
-  seq: number;
-  created_at: Timestamp;
-}
-export interface ReadCursor {
-  user_id: string;
-  message_id: string;
-  updated_at: Timestamp;
-}
-export interface FeedPage {
-  events: StoredEvent[];
-  has_more: boolean;
-  /** The session's head seq. */
-  seq: number;
-}
-
-/** Answers to changes carry the `seq` of the durable event they recorded. */
-export type WithSeq<T> = T & { seq: number };
-
-export interface WriteOptions {
-  /** 1..64 characters: a retry with the same key returns the first answer (docs/api.md). */
-  idempotencyKey?: string;
-}
-
 /** The REST client: one method per route of docs/api.md that a front end needs. */
 export interface Rest {
   request<T>(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<T>;
   createGroup(body: { name: string; scope_type?: string; scope_id?: string }): Promise<GroupDetail>;
   listGroups(): Promise<MyGroup[]>;
   getGroup(groupId: string): Promise<GroupDetail>;
+  /** OWNER or MOD: rename, or change the scope (null clears it). */
+  updateGroup(
+    groupId: string,
+    body: { name?: string; scope_type?: string | null; scope_id?: string | null },
+  ): Promise<GroupDetail>;
   invite(groupId: string, userId: string, role?: MemberRole): Promise<Membership>;
   acceptInvite(groupId: string): Promise<Membership>;
   removeMember(groupId: string, userId: string): Promise<Membership>;
@@ -205,10 +90,7 @@ export interface Rest {
   /** OWNER or MOD; 204. */
   removeContent(groupId: string, contentId: string): Promise<void>;
   listSessions(groupId: string): Promise<SessionSummary[]>;
-  createSession(
-    groupId: string,
-    body: { rounds_count: number; mode?: string; layer?: "L1" | "L2" | "L3"; content_id?: string },
-  ): Promise<SessionDetail>;
+  createSession(groupId: string, body: CreateSessionBody): Promise<SessionDetail>;
   getSession(sessionId: string): Promise<SessionDetail>;
   startSession(sessionId: string, options?: WriteOptions): Promise<WithSeq<SessionDetail>>;
   setSessionStatus(
@@ -219,7 +101,7 @@ export interface Rest {
   setPrompt(
     sessionId: string,
     roundIndex: number,
-    body: { prompt_text: string; options?: string[]; linked_highlight_ids?: string[] },
+    body: PromptBody,
     options?: WriteOptions,
   ): Promise<WithSeq<Round>>;
   advance(
@@ -229,15 +111,35 @@ export interface Rest {
     force?: boolean,
     options?: WriteOptions,
   ): Promise<WithSeq<Round & { session_id: string; previous_status: RoundStatus }>>;
+  /** Facilitator or TIMEKEEPER: `pause`, `resume`, or `extend`/`set` by `seconds` (1..3600). */
+  timer(
+    sessionId: string,
+    roundIndex: number,
+    action: TimerAction,
+    seconds?: number,
+    options?: WriteOptions,
+  ): Promise<WithSeq<TimedRound>>;
+  /** Facilitator: turn auto-advance on or off; answers the session detail. */
+  setSettings(
+    sessionId: string,
+    body: { auto_advance: boolean },
+    options?: WriteOptions,
+  ): Promise<WithSeq<SessionDetail>>;
   submit(
     sessionId: string,
     roundIndex: number,
     eventType: ActivityType,
     payload: Record<string, unknown>,
     options?: WriteOptions,
-  ): Promise<{ activity: Activity; shared_card?: SharedCard; seq: number }>;
+  ): Promise<SubmitAnswer>;
   listActivity(sessionId: string, roundIndex?: number): Promise<Activity[]>;
   sharedCards(sessionId: string): Promise<SharedCard[]>;
+  /** A round's tally; parts not over yet are null for members who do not facilitate. */
+  results(sessionId: string, roundIndex: number): Promise<RoundResultsAnswer>;
+  /** Facilitator, OWNERs and MODs. */
+  report(sessionId: string): Promise<Report>;
+  /** The report as CSV text (one row per member per round). */
+  reportCsv(sessionId: string): Promise<string>;
   postChat(
     groupId: string,
     sessionId: string,
@@ -249,7 +151,7 @@ export interface Rest {
     groupId: string,
     sessionId: string,
     roundIndex?: number,
-  ): Promise<{ messages: ChatMessageRecord[]; read_cursors: ReadCursor[] }>;
+  ): Promise<ChatLog>;
   feed(sessionId: string, afterSeq?: number, limit?: number): Promise<FeedPage>;
   presence(sessionId: string): Promise<{ session_id: string; presence: PresenceEntry[] }>;
 }
@@ -268,12 +170,13 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
   const origin = baseUrl.replace(/\/+$/, "");
   const doFetch = fetcher ?? globalThis.fetch.bind(globalThis);
 
-  async function request<T>(
+  /** The answer's text (and parsed JSON, when it is JSON); an error answer throws ApiError. */
+  async function send(
     method: string,
     path: string,
     body?: unknown,
     options: WriteOptions = {},
-  ): Promise<T> {
+  ): Promise<{ text: string; parsed: unknown }> {
     const headers: Record<string, string> = { authorization: `Bearer ${await getToken()}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
@@ -295,7 +198,16 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
         : { statusCode: response.status, error: response.statusText, message: text.slice(0, 200) };
       throw new ApiError(response.status, errorBody);
     }
-    return parsed as T;
+    return { text, parsed };
+  }
+
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return (await send(method, path, body, options)).parsed as T;
   }
 
   const s = (id: string) => `/group-sessions/${enc(id)}`;
@@ -307,6 +219,7 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
     createGroup: (body) => request("POST", "/groups", body),
     listGroups: () => request("GET", "/groups"),
     getGroup: (groupId) => request("GET", `/groups/${enc(groupId)}`),
+    updateGroup: (groupId, body) => request("PATCH", `/groups/${enc(groupId)}`, body),
     invite: (groupId, userId, role = "MEMBER") =>
       request("POST", `/groups/${enc(groupId)}/members/invite`, { user_id: userId, role }),
     acceptInvite: (groupId) => request("POST", `/groups/${enc(groupId)}/members/accept`),
@@ -333,6 +246,14 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
         { to_status: toStatus, force },
         options,
       ),
+    timer: (sessionId, roundIndex, action, seconds, options) =>
+      request(
+        "POST",
+        `${s(sessionId)}/rounds/${roundIndex}/timer`,
+        seconds === undefined ? { action } : { action, seconds },
+        options,
+      ),
+    setSettings: (sessionId, body, options) => request("PATCH", `${s(sessionId)}/settings`, body, options),
     submit: (sessionId, roundIndex, eventType, payload, options) =>
       request(
         "POST",
@@ -343,6 +264,9 @@ export function createRest({ baseUrl, getToken, fetch: fetcher }: RestOptions): 
     listActivity: (sessionId, roundIndex) =>
       request("GET", `${s(sessionId)}/events${query({ round_index: roundIndex })}`),
     sharedCards: (sessionId) => request("GET", `${s(sessionId)}/shared-cards`),
+    results: (sessionId, roundIndex) => request("GET", `${s(sessionId)}/rounds/${roundIndex}/results`),
+    report: (sessionId) => request("GET", `${s(sessionId)}/report`),
+    reportCsv: async (sessionId) => (await send("GET", `${s(sessionId)}/report.csv`)).text,
     postChat: (groupId, sessionId, roundIndex, message, options) =>
       request("POST", chatPath(groupId, sessionId), { round_index: roundIndex, message }, options),
     listChat: (groupId, sessionId, roundIndex) =>
@@ -357,4 +281,21 @@ function isErrorBody(value: unknown): value is ApiErrorBody {
   if (typeof value !== "object" || value === null) return false;
   const body = value as Record<string, unknown>;
   return typeof body.statusCode === "number" && typeof body.message === "string";
+}
+
+/** A live `chat.message` in the REST shape, to keep one shape in a store filled from
+ * `listChat` (docs/realtime.md "One chat message, two shapes"). The event has no role: pass it
+ * from the session's `members` by `userId` (null for a member who joined the group later). */
+export function chatRecordOf(event: ChatMessage, userRole: SessionRole | null = null): ChatMessageRecord {
+  return {
+    id: event.id,
+    session_id: event.sessionId,
+    round_index: event.roundIndex,
+    user_id: event.userId,
+    user_name: event.userName,
+    user_role: userRole,
+    message: event.message,
+    seq: event.seq,
+    created_at: event.timestamp,
+  };
 }

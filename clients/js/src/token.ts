@@ -1,20 +1,30 @@
 /** Reading a JWT's `exp` on the client (no verification: the server verifies; the client only
  * needs to know when to refresh). */
 
-/** The token's `exp` in milliseconds since the epoch, or null without one (or not a JWT). */
-export function tokenExpiry(token: string): number | null {
+/** The token's claims, unverified; null when it is not a JWT. */
+function claimsOf(token: string): Record<string, unknown> | null {
   const part = token.replace(/^Bearer\s+/i, "").split(".")[1];
   if (part === undefined) return null;
   try {
     const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
     const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
     const claims: unknown = JSON.parse(atob(padded));
-    if (typeof claims !== "object" || claims === null) return null;
-    const exp = (claims as { exp?: unknown }).exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+    return typeof claims === "object" && claims !== null ? (claims as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/** The token's `exp` in milliseconds since the epoch, or null without one (or not a JWT). */
+export function tokenExpiry(token: string): number | null {
+  const exp = claimsOf(token)?.exp;
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+}
+
+/** The token's `sub` (the user id), or null without one (or not a JWT). */
+export function tokenSubject(token: string): string | null {
+  const sub = claimsOf(token)?.sub;
+  return typeof sub === "string" ? sub : null;
 }
 
 /** When to refresh a token that ends at `expiresAtMs`: `aheadMs` before, but never later than

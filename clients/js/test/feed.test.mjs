@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { SessionFeed } from "../dist/feed.js";
+import { FeedCore } from "../dist/feed.js";
 
 const stored = (seq, event = "chat.message") => ({
   seq,
@@ -22,7 +22,8 @@ function fakeHost({ log = [] } = {}) {
     pages: [],
     reconnects: [],
     join: () => new Promise((answer) => host.answers.push(answer)),
-    leave: () => {},
+    left: [],
+    leave: (sessionId) => host.left.push(sessionId),
     readFeed: async (_session, afterSeq) => {
       const rest = log.filter((e) => e.seq > afterSeq);
       host.pages.push(afterSeq);
@@ -45,7 +46,7 @@ function recorded(feed) {
 
 test("live events that arrive before the join answer are applied after its missed events", async () => {
   const host = fakeHost();
-  const feed = new SessionFeed(host, "s1", 3);
+  const feed = new FeedCore(host, "s1", 3);
   const seqs = recorded(feed);
   const joining = feed.joinNow();
   feed.live("chat.message", stored(6).data); // raced ahead of the answer
@@ -59,7 +60,7 @@ test("live events that arrive before the join answer are applied after its misse
 
 test("an event already applied is dropped when it arrives again, and counted", async () => {
   const host = fakeHost();
-  const feed = new SessionFeed(host, "s1", 0);
+  const feed = new FeedCore(host, "s1", 0);
   const seqs = recorded(feed);
   const joining = feed.joinNow();
   feed.live("chat.message", stored(2).data); // also in missed
@@ -74,7 +75,7 @@ test("an event already applied is dropped when it arrives again, and counted", a
 test("a resync answer is filled from the feed page by page before held live events", async () => {
   const log = [1, 2, 3, 4, 5].map((seq) => stored(seq));
   const host = fakeHost({ log });
-  const feed = new SessionFeed(host, "s1", 1);
+  const feed = new FeedCore(host, "s1", 1);
   const seqs = recorded(feed);
   const joining = feed.joinNow();
   feed.live("chat.message", stored(5).data); // live, and also on the last feed page
@@ -88,7 +89,7 @@ test("a resync answer is filled from the feed page by page before held live even
 
 test("an answer that belongs to a lost connection is ignored and the next join replays", async () => {
   const host = fakeHost();
-  const feed = new SessionFeed(host, "s1", 0);
+  const feed = new FeedCore(host, "s1", 0);
   const seqs = recorded(feed);
   const first = feed.joinNow();
   host.connection = 2; // dropped and reconnected while the first join was answered
@@ -103,7 +104,7 @@ test("an answer that belongs to a lost connection is ignored and the next join r
 
 test("a join without fromSeq starts live from the answer's seq", async () => {
   const host = fakeHost();
-  const feed = new SessionFeed(host, "s1", null);
+  const feed = new FeedCore(host, "s1", null);
   const seqs = recorded(feed);
   const joining = feed.joinNow();
   host.answers[0]({ success: true, sessionId: "s1", seq: 9, presence: [{ userId: "ana", userName: "Ana" }] });
@@ -116,7 +117,7 @@ test("a join without fromSeq starts live from the answer's seq", async () => {
 
 test("a refused join reports its code and is not retried; a rate-limited one is", async () => {
   const host = fakeHost();
-  const refused = new SessionFeed(host, "s1", 0);
+  const refused = new FeedCore(host, "s1", 0);
   const errors = [];
   refused.on("error", (error) => errors.push(error.code));
   const joining = refused.joinNow();
@@ -125,7 +126,7 @@ test("a refused join reports its code and is not retried; a rate-limited one is"
   assert.deepEqual(errors, ["FORBIDDEN"]);
   assert.equal(host.answers.length, 1);
 
-  const limited = new SessionFeed(host, "s2", 0);
+  const limited = new FeedCore(host, "s2", 0);
   const again = limited.joinNow();
   host.answers[1]({ success: false, error: { code: "RATE_LIMITED", message: "too fast" } });
   await again;
@@ -135,7 +136,7 @@ test("a refused join reports its code and is not retried; a rate-limited one is"
 
 test("presence follows the join answer, userJoined and userLeft", async () => {
   const host = fakeHost();
-  const feed = new SessionFeed(host, "s1", 0);
+  const feed = new FeedCore(host, "s1", 0);
   const seen = [];
   feed.on("presence", (people) => seen.push(people.map((p) => p.userId)));
   const joining = feed.joinNow();
@@ -144,4 +145,16 @@ test("presence follows the join answer, userJoined and userLeft", async () => {
   feed.signal("userJoined", { userId: "ana", userName: "Ana", sessionId: "s1", timestamp: "t" });
   feed.signal("userLeft", { userId: "bo", sessionId: "s1", timestamp: "t" });
   assert.deepEqual(seen, [["bo"], ["ana", "bo"], ["ana"]]);
+});
+
+test("a refused feed is let go once: its last handle leaving later does not leave again", async () => {
+  const host = fakeHost();
+  const feed = new FeedCore(host, "s1", 0);
+  const joining = feed.joinNow();
+  host.answers[0]({ success: false, error: { code: "NOT_FOUND", message: "no such session" } });
+  await joining;
+  assert.deepEqual(host.left, ["s1"]);
+  assert.equal(feed.active, false);
+  feed.leave(); // a screen unmounts after the refusal; a newer feed of s1 may exist by now
+  assert.deepEqual(host.left, ["s1"]);
 });

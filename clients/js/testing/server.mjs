@@ -117,12 +117,12 @@ function base64url(value) {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
-/** An HS256 token for the test secret; `ttl` seconds of life (null: no exp). */
-export function mint(sub, ttl = 3600) {
+/** An HS256 token for the test secret (or `secret`); `ttl` seconds of life (null: no exp). */
+export function mint(sub, ttl = 3600, secret = SECRET) {
   const claims = { sub, name: sub[0].toUpperCase() + sub.slice(1), email: `${sub}@example.org` };
   if (ttl !== null) claims.exp = Math.floor(Date.now() / 1000) + ttl;
   const head = `${base64url({ alg: "HS256", typ: "JWT" })}.${base64url(claims)}`;
-  const signature = createHmac("sha256", SECRET).update(head).digest("base64url");
+  const signature = createHmac("sha256", secret).update(head).digest("base64url");
   return `${head}.${signature}`;
 }
 
