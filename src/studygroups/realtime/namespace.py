@@ -39,6 +39,7 @@ from studygroups.realtime.publisher import (
     room_of,
 )
 from studygroups.realtime.registry import Client, Connections
+from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.server import local_emit
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
@@ -125,7 +126,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
-        log.info("Client connected: %s, User: %s", sid, identity.user_id)
+        parser = codec_for_path(str(environ.get("PATH_INFO", ""))).name
+        log.info("Client connected: %s, User: %s, parser: %s", sid, identity.user_id, parser)
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
