@@ -17,6 +17,7 @@ from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.expiry import ExpiryTimers, expires_iso
 from studygroups.realtime.payloads import (
     ack_error,
@@ -39,7 +40,6 @@ from studygroups.realtime.publisher import (
     room_of,
 )
 from studygroups.realtime.registry import Client, Connections
-from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.server import local_emit
 from studygroups.services import chat
 from studygroups.services.feed import EventFeed
