@@ -13,9 +13,11 @@ parser's decoder accepts, and to refuse what it would never send:
   `data` is nil, so the client would see a parse error instead of "io server disconnect") and
   writes a missing namespace as "/"; values msgpack has no type for (a datetime, as orjson
   writes it for JSON) are written as their JSON form, so a payload is the same in both formats.
-* decoding checks the map as the npm decoder does (type, nsp, id, data's shape per type) and
-  refuses ext types; a failure is a malformed packet for the inbound gate. Map keys need not be
-  strings here, so that a well-formed packet with such a payload gets the gate's BAD_REQUEST
+* decoding checks the map as the npm decoder does (type, nsp, id, data's shape per type); a
+  failure is a malformed packet for the inbound gate. notepack.io's `undefined` (ext 0, which
+  socket.io-client sends as the data of a CONNECT without auth) is read as JSON.stringify would
+  have it (gone from a map, null in an array). Other ext types (a JS Date), bytes and non-string
+  map keys are kept, so that a well-formed packet carrying them gets the gate's BAD_REQUEST
   (`json_compatible`) instead of silence.
 """
 
@@ -29,6 +31,8 @@ import orjson
 from socketio import packet as sio_packet
 
 from studygroups.compat import SocketIOMsgPackPacket
+
+MAX_DEPTH = 64  # nesting of a client's payload; the contract's are two or three deep
 
 
 class MsgPackPacket(SocketIOMsgPackPacket):  # type: ignore[misc]
@@ -46,9 +50,17 @@ class MsgPackPacket(SocketIOMsgPackPacket):  # type: ignore[misc]
     def decode(self, encoded_packet: Any) -> None:
         if not isinstance(encoded_packet, bytes):
             raise TypeError("a msgpack packet is a binary message")
-        packet = msgpack.unpackb(
-            encoded_packet, raw=False, strict_map_key=False, ext_hook=_refuse_ext
-        )
+        undefined: list[bool] = []
+
+        def ext_hook(code: int, data: bytes) -> Any:
+            if code == 0 and data == b"\x00":  # notepack.io's `undefined`
+                undefined.append(True)
+                return UNDEFINED
+            return msgpack.ExtType(code, data)  # refused by the gate (json_compatible)
+
+        packet = msgpack.unpackb(encoded_packet, raw=False, strict_map_key=False, ext_hook=ext_hook)
+        if undefined:
+            packet = _without_undefined(packet, 0)
         if not isinstance(packet, dict):
             raise ValueError("a msgpack packet is a map")
         kind, nsp, data, ack_id = (packet.get(k) for k in ("type", "nsp", "data", "id"))
@@ -79,8 +91,24 @@ def _as_json(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value))
 
 
-def _refuse_ext(code: int, data: bytes) -> Any:
-    raise ValueError(f"msgpack ext type {code} is not accepted")
+UNDEFINED = object()  # notepack.io (the npm parser's msgpack) writes JS `undefined` as ext 0
+
+
+def _without_undefined(value: Any, depth: int) -> Any:
+    """`value` as JSON.stringify would have it: `undefined` leaves a map, is null in an array."""
+    if depth > MAX_DEPTH:
+        raise ValueError("nested too deeply")
+    if isinstance(value, dict):
+        return {
+            key: _without_undefined(item, depth + 1)
+            for key, item in value.items()
+            if item is not UNDEFINED
+        }
+    if isinstance(value, list):
+        return [
+            None if item is UNDEFINED else _without_undefined(item, depth + 1) for item in value
+        ]
+    return value
 
 
 def json_compatible(value: Any, depth: int = 0) -> bool:
@@ -88,7 +116,7 @@ def json_compatible(value: Any, depth: int = 0) -> bool:
     what a JSON client cannot (bytes, maps with non-string keys), so both are handled alike."""
     if value is None or isinstance(value, str | bool | int | float):
         return True
-    if depth > 64:
+    if depth > MAX_DEPTH:
         return False
     if isinstance(value, list):
         return all(json_compatible(item, depth + 1) for item in value)

@@ -77,7 +77,13 @@ class EventFrames:
         """The WebSocket frame(s) of the event in `codec`, as `NativeSocket` writes them."""
         framed = self._frames.get(codec)
         if framed is None:
-            framed = self._frames[codec] = b"".join(map(packet_frame, self.packets(codec)))
+            # Framed from packets of their own: python-engineio caches a packet's first
+            # encoding, and a binary one framed raw here would reach long-polling sockets,
+            # which need it in base64, as those cached raw bytes.
+            framed = self._frames[codec] = b"".join(
+                packet_frame(eio_packet.Packet(eio_packet.MESSAGE, pkt.data))
+                for pkt in self.packets(codec)
+            )
         return framed
 
 
