@@ -78,8 +78,9 @@ class EventFrames:
         framed = self._frames.get(codec)
         if framed is None:
             # Framed from packets of their own: python-engineio caches a packet's first
-            # encoding, and a binary one framed raw here would reach long-polling sockets,
-            # which need it in base64, as those cached raw bytes.
+            # encoding, and a binary packet encoded raw (for a WebSocket) would reach a
+            # long-polling socket, which needs it in base64, as those cached raw bytes. So a
+            # binary packet object is never shared between sockets; only its bytes are.
             framed = self._frames[codec] = b"".join(
                 packet_frame(eio_packet.Packet(eio_packet.MESSAGE, pkt.data))
                 for pkt in self.packets(codec)
@@ -110,6 +111,8 @@ def queue_to_all(
             socket.write(event.frame(codec))
         else:
             for pkt in event.packets(codec):
+                if pkt.binary:  # one packet object each: see `EventFrames.frame`
+                    pkt = eio_packet.Packet(eio_packet.MESSAGE, pkt.data)
                 socket.queue.put_nowait(pkt)
         queued += 1
     return queued
