@@ -192,6 +192,7 @@ INTERNALS: tuple[Internal, ...] = (
             "_handle_ack",
             "_handle_connect",
             "_handle_disconnect",
+            "_handle_eio_connect",
             "_handle_eio_disconnect",
             "_handle_eio_message",
             "_handle_event",
