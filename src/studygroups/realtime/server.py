@@ -176,9 +176,6 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         # The codec of every Engine.IO session that does not speak JSON, by sid (codecs.py).
         self.codecs: dict[str, Codec] = {}
 
-    def codec_of(self, eio_sid: str) -> Codec:
-        return self.codecs.get(eio_sid, JSON)
-
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         """A new Engine.IO session: its codec is the one of the path its handshake came to."""
         codec = codec_for_path(str(environ.get("PATH_INFO", "")))
