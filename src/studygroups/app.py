@@ -31,6 +31,7 @@ from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import Limit, RateLimiter
 from studygroups.realtime.bounds import SocketBounds
+from studygroups.realtime.codecs import CODECS
 from studygroups.realtime.inbound import InboundGate
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
@@ -169,7 +170,8 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         version=__version__,
         lifespan=lifespan,
         description="Real-time peer-instruction study-group sessions. "
-        "Socket.IO namespace /study-groups at /socket.io/.",
+        "Socket.IO namespace /study-groups at /socket.io/ (JSON) and /socket.io-msgpack/ "
+        "(socket.io-msgpack-parser).",
         docs_url=None,  # docs.install serves /docs from the package, not from a CDN
         redoc_url=None,
     )
@@ -217,12 +219,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
     asgi = BodyTimeout(
-        bounds.middleware(
-            warn_if_not_native(
-                socketio.ASGIApp(sio, other_asgi_app=http_app, socketio_path="socket.io"),
-                metrics,
-            )
-        ),
+        bounds.middleware(warn_if_not_native(socketio_endpoints(sio, http_app), metrics)),
         settings.http_body_timeout_seconds,
         metrics,
     )
@@ -244,6 +241,16 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         gateway=gateway,
         phase_clock=phase_clock,
     )
+
+
+def socketio_endpoints(sio: Any, http_app: Any) -> Any:
+    """Both Socket.IO endpoints, one per codec (/socket.io/ JSON, /socket.io-msgpack/ msgpack:
+    realtime/codecs.py), in front of the HTTP app. Both route to the same Engine.IO server, so
+    one set of sessions and rooms; each session's codec follows the path of its handshake."""
+    app = http_app
+    for codec in reversed(CODECS):
+        app = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path=codec.path.strip("/"))
+    return app
 
 
 def create_app(settings: Settings | None = None) -> Any:

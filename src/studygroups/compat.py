@@ -20,6 +20,7 @@ from typing import Any
 
 from engineio import payload as engineio_payload
 from engineio.async_drivers import asgi as engineio_asgi
+from socketio.msgpack_packet import MsgPackPacket as SocketIOMsgPackPacket
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover - the pure-Python masker, 10x slower
 __all__ = [
     "INTERNALS",
     "HttpToolsProtocol",
+    "SocketIOMsgPackPacket",
     "WebSocketsSansIOProtocol",
     "apply_mask",
     "asgi_protocol",
@@ -190,6 +192,7 @@ INTERNALS: tuple[Internal, ...] = (
             "_handle_ack",
             "_handle_connect",
             "_handle_disconnect",
+            "_handle_eio_connect",
             "_handle_eio_disconnect",
             "_handle_eio_message",
             "_handle_event",
@@ -205,6 +208,12 @@ INTERNALS: tuple[Internal, ...] = (
         "app.py (the phase clock subscribes to Redis before the first socket)",
     ),
     Internal("socketio.packet:Packet", ("uses_binary_events",), "realtime/server.py"),
+    Internal(
+        "socketio.msgpack_packet:MsgPackPacket",
+        ("decode", "encode", "uses_binary_events"),
+        "realtime/codecs.py (subclassed: encode and decode replaced; the constructor decodes"
+        " an `encoded_packet` with `decode` and reads the attributes it sets)",
+    ),
     Internal(
         "socketio:AsyncRedisManager()",
         ("_handle_emit", "_listen", "_redis_connect", "channel", "pubsub"),

@@ -120,6 +120,7 @@ async def node_client(
     via: str = "auth",
     transports: str = "websocket",
     jwt: str | None = None,
+    parser: str = "json",
 ) -> AsyncIterator[NodeClient]:
     node = node_binary()
     env = {
@@ -128,6 +129,7 @@ async def node_client(
         "SG_VIA": via,
         "SG_TRANSPORTS": transports,
         "SG_TIMEOUT_MS": str(int(WAIT * 2000)),
+        "SG_PARSER": parser,
     }
     if jwt is not None or user is not None:
         env["SG_TOKEN"] = jwt if jwt is not None else token(str(user))

@@ -30,6 +30,7 @@ from typing import Any
 from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
+from studygroups.realtime.codecs import PATHS
 from studygroups.realtime.packets import packet_problem
 
 log = logging.getLogger("studygroups.realtime")
@@ -57,13 +58,13 @@ class NativeEngine:
     def __init__(
         self,
         eio: Any,
-        path: str = "/socket.io/",
+        paths: tuple[str, ...] = PATHS,
         environs: dict[str, Any] | None = None,
         write_buffer_limit: int = WRITE_BUFFER_LIMIT,
         on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.eio = eio
-        self.path = path
+        self.paths = paths  # one per codec: the same sessions, rooms and server (codecs.py)
         self.environs = {} if environs is None else environs  # python-socketio's, by sid
         self.write_buffer_limit = write_buffer_limit
         self.on_overflow = on_overflow  # counts a socket cut off for reading too slowly
@@ -96,7 +97,7 @@ class NativeEngine:
         return socket
 
     def _allowed(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
-        if request.path != self.path or not request.is_plain_websocket_upgrade():
+        if request.path not in self.paths or not request.is_plain_websocket_upgrade():
             return False
         query = request.query
         if (

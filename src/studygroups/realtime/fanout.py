@@ -3,9 +3,11 @@
 python-socketio's `AsyncManager.emit` starts one asyncio task per recipient to call
 `engineio.AsyncSocket.send`, which checks the ping timeout, logs, and queues the packet for the
 socket's writer. For a room of 50 that is 50 tasks per event, which dominates a busy server.
-Here the packet is encoded once. A recipient served by `NativeSocket` (engine.py) gets the same
-pre-built WebSocket frame appended to its output of this loop turn; one still served by
-python-engineio gets the packet on its outgoing queue, the queue `send` uses. Either way every
+Here the event is encoded once per codec (wire format, codecs.py) in use among the recipients:
+once for the JSON sockets, once for the msgpack ones, lazily, never per recipient. A recipient
+served by `NativeSocket` (engine.py) gets the same pre-built WebSocket frame of its codec
+appended to its output of this loop turn; one still served by python-engineio gets the packet
+on its outgoing queue, the queue `send` uses. Either way every
 socket's packets (acks included) go out in the order they were produced, and either way what
 waits for a socket is bounded: that queue is a `BoundedQueue` (bounds.py), which cuts the
 socket off past SOCKET_MAX_BUFFERED_BYTES as the native path does.
@@ -21,6 +23,7 @@ import orjson
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from studygroups.realtime.codecs import JSON, Codec
 from studygroups.realtime.engine import NativeSocket, packet_frame
 
 
@@ -38,27 +41,64 @@ class FastJson:
     loads = staticmethod(json.loads)
 
 
-def encode_event(server: Any, namespace: str, event: str, data: Any) -> Any:
-    """The Engine.IO MESSAGE packet of a Socket.IO EVENT, or None if it carries binary data."""
-    if isinstance(data, tuple):
-        arguments = [event, *data]
-    elif data is None:
-        arguments = [event]
-    else:
-        arguments = [event, data]
-    encoded = server.packet_class(sio_packet.EVENT, namespace=namespace, data=arguments).encode()
-    if isinstance(encoded, list):
-        return None  # binary attachments: several frames, left to the library
-    return eio_packet.Packet(eio_packet.MESSAGE, encoded)
+class EventFrames:
+    """One Socket.IO EVENT, encoded at most once per codec, and only for codecs asked for: the
+    Engine.IO packets for sockets python-engineio serves, the WebSocket bytes for native ones."""
+
+    __slots__ = ("_arguments", "_frames", "_namespace", "_packets")
+
+    def __init__(self, namespace: str, event: str, data: Any) -> None:
+        if isinstance(data, tuple):
+            self._arguments = [event, *data]
+        elif data is None:
+            self._arguments = [event]
+        else:
+            self._arguments = [event, data]
+        self._namespace = namespace
+        self._packets: dict[Codec, list[Any]] = {}
+        self._frames: dict[Codec, bytes] = {}
+
+    def packets(self, codec: Codec) -> list[Any]:
+        """The Engine.IO MESSAGE packets of the event in `codec` (several for a JSON event
+        with binary attachments, which this service never emits)."""
+        packets = self._packets.get(codec)
+        if packets is None:
+            pkt = codec.packet_class(
+                sio_packet.EVENT, namespace=self._namespace, data=self._arguments
+            )
+            encoded = pkt.encode()
+            parts = encoded if isinstance(encoded, list) else [encoded]
+            packets = self._packets[codec] = [
+                eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts
+            ]
+        return packets
+
+    def frame(self, codec: Codec) -> bytes:
+        """The WebSocket frame(s) of the event in `codec`, as `NativeSocket` writes them."""
+        framed = self._frames.get(codec)
+        if framed is None:
+            # Framed from packets of their own: python-engineio caches a packet's first
+            # encoding, and a binary packet encoded raw (for a WebSocket) would reach a
+            # long-polling socket, which needs it in base64, as those cached raw bytes. So a
+            # binary packet object is never shared between sockets; only its bytes are.
+            framed = self._frames[codec] = b"".join(
+                packet_frame(eio_packet.Packet(eio_packet.MESSAGE, pkt.data))
+                for pkt in self.packets(codec)
+            )
+        return framed
 
 
 def queue_to_all(
-    server: Any, frame: Any, recipients: Iterable[tuple[str, str]], skip: Iterable[str] | None
+    server: Any,
+    event: EventFrames,
+    recipients: Iterable[tuple[str, str]],
+    skip: Iterable[str] | None,
 ) -> int:
-    """Send the Engine.IO packet `frame` to every recipient's socket; the number reached."""
+    """Send `event` to every recipient's socket, each in its session's codec; the number
+    reached."""
     skipped = set(skip or ())
     sockets = server.eio.sockets
-    framed: bytes | None = None
+    codecs = server.codecs
     queued = 0
     for sid, eio_sid in recipients:
         if sid in skipped:
@@ -66,11 +106,13 @@ def queue_to_all(
         socket = sockets.get(eio_sid)
         if socket is None or socket.closed:
             continue
+        codec = codecs.get(eio_sid, JSON)
         if isinstance(socket, NativeSocket):
-            if framed is None:
-                framed = packet_frame(frame)
-            socket.write(framed)
+            socket.write(event.frame(codec))
         else:
-            socket.queue.put_nowait(frame)
+            for pkt in event.packets(codec):
+                if pkt.binary:  # one packet object each: see `EventFrames.frame`
+                    pkt = eio_packet.Packet(eio_packet.MESSAGE, pkt.data)
+                socket.queue.put_nowait(pkt)
         queued += 1
     return queued

@@ -17,6 +17,7 @@ from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.expiry import ExpiryTimers, expires_iso
 from studygroups.realtime.payloads import (
     ack_error,
@@ -125,7 +126,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
-        log.info("Client connected: %s, User: %s", sid, identity.user_id)
+        parser = codec_for_path(str(environ.get("PATH_INFO", ""))).name
+        log.info("Client connected: %s, User: %s, parser: %s", sid, identity.user_id, parser)
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)

@@ -131,7 +131,8 @@ class UpgradeProtocol(asyncio.Protocol):
 
 
 def native_transport(sio: Any, bounds: SocketBounds, metrics: Metrics) -> NativeTransport:
-    """The native WebSocket path of this Socket.IO server (served at /socket.io/), cutting off
+    """The native WebSocket path of this Socket.IO server (served at /socket.io/ and
+    /socket.io-msgpack/, codecs.py), cutting off
     sockets past `bounds.max_buffered_bytes` (bounds.py)."""
     engine = NativeEngine(
         sio.eio,

@@ -3,6 +3,10 @@
 Both managers route the gateway's internal messages (durable events, evictions) to this
 process's handler instead of to sockets; with Redis that happens on every process.
 
+`GatedServer` also keeps the codec (wire format, codecs.py) of each Engine.IO session: JSON at
+/socket.io/, msgpack at /socket.io-msgpack/. It decodes every packet and encodes every ack in
+the socket's codec; room emits encode once per codec in use (`broadcast_locally`, fanout.py).
+
 `GatedServer` checks every packet a client sends before python-socketio acts on it (the policy
 is inbound.py's, documented in docs/security.md): only the contract's client events reach a
 handler, at a bounded rate; binary packets are refused and their attachments never buffered;
@@ -12,9 +16,11 @@ decoded, so a client event named `connect` is told apart from the library's own 
 python-socketio internals this module overrides or relies on (see also packets.py; all are
 listed in compat.py and checked by tests/unit/test_compat.py):
 
-* `AsyncServer._handle_eio_message` (replaced: decoding and dispatch of each Engine.IO message,
-  without the library's `_binary_packet` buffer), `_handle_eio_disconnect` (extended) and
-  `_engineio_server_class` (packets.CheckedEngineServer).
+* `AsyncServer._handle_eio_message` (replaced: decoding, in the socket's codec, and dispatch of
+  each Engine.IO message, without the library's `_binary_packet` buffer), `_handle_eio_connect`
+  and `_handle_eio_disconnect` (extended: the session's codec), `_send_packet` (extended: a
+  packet is re-built in the socket's codec) and `_engineio_server_class`
+  (packets.CheckedEngineServer).
 * Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
   `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
   `manager.is_connected`; the Redis manager's `_redis_connect`, `pubsub` and `_handle_emit`
@@ -34,7 +40,8 @@ from urllib.parse import urlsplit
 import socketio
 from socketio import packet as sio_packet
 
-from studygroups.realtime.fanout import FastJson, encode_event, queue_to_all
+from studygroups.realtime.codecs import JSON, Codec, codec_for_path, json_compatible
+from studygroups.realtime.fanout import EventFrames, FastJson, queue_to_all
 from studygroups.realtime.inbound import CLIENT_EVENTS, InboundGate, Verdict, refusal, sample
 from studygroups.realtime.packets import CheckedEngineServer
 from studygroups.realtime.publisher import INTERNAL_EVENTS, NAMESPACE
@@ -147,15 +154,15 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
 def broadcast_locally(
     manager: Any, event: str, data: Any, namespace: str | None, room: Any, skip_sid: Any
 ) -> bool:
-    """The fast path of a local room emit (see fanout.py); False when it does not apply."""
+    """The local room emit of every event without an ack callback (see fanout.py): encoded
+    once per codec in use among the recipients. Always True: python-socketio's own path,
+    which would write JSON to a msgpack socket, is only left for emits with a callback."""
     namespace = namespace or "/"
     if namespace not in manager.rooms:
         return True  # nobody connected to the namespace here
-    frame = encode_event(manager.server, namespace, event, data)
-    if frame is None:
-        return False
     skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-    queue_to_all(manager.server, frame, manager.get_participants(namespace, room), skip)
+    frames = EventFrames(namespace, event, data)
+    queue_to_all(manager.server, frames, manager.get_participants(namespace, room), skip)
     return True
 
 
@@ -166,6 +173,25 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         super().__init__(**options)
         self.gate = gate
         self.eio.gate = gate
+        # The codec of every Engine.IO session that does not speak JSON, by sid (codecs.py).
+        self.codecs: dict[str, Codec] = {}
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        """A new Engine.IO session: its codec is the one of the path its handshake came to."""
+        codec = codec_for_path(str(environ.get("PATH_INFO", "")))
+        if codec is not JSON:
+            self.codecs[eio_sid] = codec
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        """Acks, connect answers, disconnects: in the codec of the socket they go to."""
+        codec = self.codecs.get(eio_sid)
+        if codec is not None and not isinstance(pkt, codec.packet_class):
+            kind = pkt.packet_type
+            if kind in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+                kind -= sio_packet.BINARY_EVENT - sio_packet.EVENT  # msgpack has no such types
+            pkt = codec.packet_class(kind, data=pkt.data, namespace=pkt.namespace, id=pkt.id)
+        await super()._send_packet(eio_sid, pkt)
 
     def _engineio_server_class(self) -> type[CheckedEngineServer]:
         return CheckedEngineServer
@@ -178,12 +204,13 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._close_flooding(eio_sid)
         if verdict in (Verdict.CLOSE, Verdict.DROP):
             return
-        if isinstance(data, bytes) and self.packet_class.uses_binary_events:
+        codec = self.codecs.get(eio_sid, JSON)
+        if isinstance(data, bytes) and not codec.binary:
             # An attachment of a binary packet, refused when its header came: dropped here.
             self.gate.refuse("binary")
             return
         try:
-            pkt = self.packet_class(encoded_packet=data)
+            pkt = codec.packet_class(encoded_packet=data)
         except Exception as error:  # noqa: BLE001 -- whatever fails to decode is the client's fault
             self.gate.malformed(eio_sid, f"{type(error).__name__} decoding {sample(data)}")
             return
@@ -239,6 +266,13 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
                 eio_sid, pkt, refusal("BAD_REQUEST", f"unknown event {data[0][:64]!r}")
             )
             return
+        if eio_sid in self.codecs and not json_compatible(data):
+            # msgpack can carry what JSON cannot (bytes, non-string keys): refused alike.
+            self.gate.refuse("binary")
+            await self._answer(
+                eio_sid, pkt, refusal("BAD_REQUEST", "binary values are not accepted")
+            )
+            return
         await self._handle_event(eio_sid, pkt.namespace, pkt.id, data)
 
     async def _answer(self, eio_sid: str, pkt: Any, body: dict[str, Any]) -> None:
@@ -253,6 +287,7 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
         await super()._handle_eio_disconnect(eio_sid, reason)
         self.gate.forget(eio_sid)
+        self.codecs.pop(eio_sid, None)
 
 
 def origin_policy(origins: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:

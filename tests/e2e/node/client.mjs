@@ -8,12 +8,15 @@
 //   SG_SESSION     session to join on every `connect` (the reconnect pattern of docs/realtime.md)
 //   SG_TIMEOUT_MS  the script gives up (exit 2) after this long; default 20000
 //   SG_ORIGIN      the Origin header a browser on that origin would send (default: none)
+//   SG_PARSER      "json" (default, path /socket.io/) or "msgpack" (socket.io-msgpack-parser at
+//                  /socket.io-msgpack/)
 //
 // Output: one JSON object per line on stdout ({type: ...}). Input: one JSON command per line on
 // stdin: {"cmd": "disconnect" | "connect" | "drop" | "report" | "emit" | "exit", ...}.
 
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const DURABLE = [
   "session.started",
@@ -41,11 +44,23 @@ const out = (message) => process.stdout.write(JSON.stringify(message) + "\n");
 
 const options = { transports, reconnectionDelay: 50, reconnectionDelayMax: 200 };
 if (env.SG_ORIGIN) options.extraHeaders = { origin: env.SG_ORIGIN };
+if (env.SG_PARSER === "msgpack") {
+  options.path = "/socket.io-msgpack/";
+  options.parser = msgpackParser;
+}
 let target = `${url}/study-groups`;
 if (token !== undefined && via === "auth") options.auth = { token };
 if (token !== undefined && via === "query") target += `?token=${encodeURIComponent(token)}`;
 
 const socket = io(target, options);
+
+// Engine.IO messages received as binary (every one on msgpack, none on JSON).
+let binaryMessages = 0;
+socket.io.on("open", () => {
+  socket.io.engine.on("packet", (packet) => {
+    if (packet.type === "message" && typeof packet.data !== "string") binaryMessages += 1;
+  });
+});
 
 // The client-side state the documentation recommends: the last seq applied, and what was applied.
 let lastSeq = null;
@@ -115,6 +130,7 @@ lines.on("line", async (line) => {
         applied,
         ephemeral,
         lastSeq,
+        binaryMessages,
         connected: socket.connected,
         transport: socket.connected ? socket.io.engine.transport.name : null,
       });
