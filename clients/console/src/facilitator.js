@@ -12,9 +12,12 @@ export function createFacilitator(ctx) {
   const actions = h("div", { class: "actions" });
   const progress = h("div", { id: "progress" });
   const editor = h("div", { class: "editor" });
+  // Said where the facilitator is looking (a toast would cover the editor), and kept when the
+  // saved question folds the editor away.
+  const saved = h("p", { class: "confirm", role: "status" });
   const finish = h("div", { class: "finish" });
   const node = h("section", { class: "card facilitator", "aria-labelledby": "facilitator-h" },
-    h("h3", { id: "facilitator-h" }, "Facilitator"), actions, progress, editor, finish);
+    h("h3", { id: "facilitator-h" }, "Facilitator"), actions, progress, editor, saved, finish);
   node.hidden = true;
   let editorKey = null;
   let editorRound = null;
@@ -42,6 +45,7 @@ export function createFacilitator(ctx) {
     const key = editable ? `${round.round_index}|${round.prompt_text}|${(round.options || []).join("\u0001")}|${round.correct_option}|${JSON.stringify(round.timers)}` : "none";
     if (editorKey !== key && !(editable && editor.dataset.dirty === "1" && editorRound === round.round_index)) {
       editorKey = key;
+      if (editorRound !== round.round_index || !editable) replace(saved);
       editorRound = round.round_index;
       editor.dataset.dirty = "";
       replace(editor, editable ? promptEditor(d, round) : null);
@@ -68,7 +72,6 @@ export function createFacilitator(ctx) {
     const timed = !!d.server_time && !!round.timers;
     const timers = timed ? Object.entries(round.timers).map(([name, value]) =>
       field(TIMER_LABEL[name] || name, h("input", { type: "number", min: 5, max: 3600, value, required: true, "data-timer": name }))) : [];
-    const saved = h("p", { class: "confirm", role: "status" });
     const form = h("form", { class: "prompt-editor", onInput: () => { editor.dataset.dirty = "1"; replace(saved); }, onSubmit: (e) => {
       e.preventDefault();
       const body = { prompt_text: text.value.trim() };
@@ -78,13 +81,12 @@ export function createFacilitator(ctx) {
         body.timers = {};
         for (const input of form.querySelectorAll("[data-timer]")) body.timers[input.dataset.timer] = Number(input.value);
       }
-      // Said where the facilitator is looking (a toast would cover the editor).
       act(api.prompt(sessionId, round.round_index, body), () => { editor.dataset.dirty = ""; replace(saved, "Question saved."); });
     } },
       field("Question", text), field("Options, one a line", options),
       "correct_option" in round ? field("Correct option", correct) : null,
       timed ? h("fieldset", { class: "timers" }, h("legend", null, "Time per phase"), timers) : null,
-      h("button", { type: "submit" }, "Save the question"), saved);
+      h("button", { type: "submit" }, "Save the question"));
     // Open while there is no question yet; folded to one line once there is.
     return h("details", { class: "editor-fold", open: !round.prompt_text },
       h("summary", null, round.prompt_text ? `Edit the question of round ${round.round_index}` : `Question of round ${round.round_index}`),

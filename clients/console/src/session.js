@@ -27,6 +27,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   const schedule = frameScheduler(render);
   let refetching = null;
   let refetchAgain = false;
+  let rendered = false;
 
   const ctx = {
     S, api, live, me, sessionId, groupId, schedule, keyed, act, refetch, nameOf, myRole,
@@ -216,6 +217,10 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     phase.render(d, round);
     chat.render(round);
     results.render(d);
+    if (!rendered) {
+      rendered = true;
+      performance.mark("session-rendered"); // first load to a usable session page (measured)
+    }
   }
 
   function renderLobby(d) {
