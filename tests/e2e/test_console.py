@@ -19,7 +19,7 @@ from playwright.async_api import Page, expect
 
 from studygroups.app import build
 from tests.conftest import LiveServer, make_settings, serve
-from tests.e2e.browser import PHONE, Watch, browser, new_page, screenshots_dir
+from tests.e2e.browser import DESKTOP, PHONE, Watch, browser, new_page, screenshots_dir
 
 pytestmark = pytest.mark.browser
 
@@ -128,6 +128,8 @@ async def csv_report(path: Path) -> list[dict[str, str]]:
 
 async def shoot(pages: dict[str, Page], folder: Path, phase: str) -> None:
     for size, page in pages.items():
+        # From the top, with no focus ring left over (the header is sticky).
+        await page.evaluate("document.activeElement?.blur(); window.scrollTo(0, 0)")
         await page.screenshot(path=folder / f"{phase}-{size}.png", full_page=True)
 
 
@@ -204,6 +206,12 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await vote(sam, "Both the same")
         await vote(tim, "The hammer")
         await expect(fay.locator("#progress")).to_contain_text("Votes: 2 of 4", timeout=WAIT)
+        # The facilitator's chart follows the votes as they come (members see it once DONE).
+        chart = fay.locator(".results tbody tr")
+        await expect(chart).to_have_text(
+            ["The feather00", "The hammer10", "Both the same ✓10"], timeout=WAIT
+        )
+        await expect(sam.locator(".results")).to_be_hidden()
 
         # By keyboard the facilitator reaches the clock's and the round's controls before the
         # vote every member has; the focus always shows; every control has a label.
@@ -211,6 +219,10 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         assert stops.index("Pause") < stops.index("Move to: Discussion") < stops.index("Vote")
         assert await unlabelled_controls(fay) == []
         await shoot({"desktop": fay, "phone": tim}, shots, "2-vote")
+        # On a phone the facilitator finds the clock and the round's controls first.
+        await fay.set_viewport_size(PHONE)
+        await shoot({"facilitator-phone": fay}, shots, "2-vote")
+        await fay.set_viewport_size(DESKTOP)
 
         # The facilitator pauses, resumes and adds a minute: every page follows.
         await timer_action(fay, "Pause")

@@ -101,7 +101,7 @@ export function createFacilitator(ctx) {
         try {
           await api.advance(sessionId, round.round_index, to, false);
           S.gate = null;
-          refetch(false);
+          refetch();
         } catch (error) {
           if (error.status === 409 && Array.isArray(error.body.missing)) {
             S.gate = { round: round.round_index, missing: error.body.missing, required: error.body.required, current: error.body.current };

@@ -3,11 +3,15 @@
 // the report with its CSV download.
 import { h, replace, toast } from "./dom.js";
 
+const LIVE_EVERY_MS = 1000; // a facilitator's live chart: reloaded at most once a second
+
 export function createResults({ api, sessionId, keyed }) {
   const node = h("section", { class: "card results", "aria-labelledby": "results-h" });
   node.hidden = true;
   const results = new Map();
   let report = null;
+  let again = null;
+  let liveAt = 0;
 
   function render(d) {
     // Results and the report come with the server that knows correct answers: its rounds
@@ -17,6 +21,17 @@ export function createResults({ api, sessionId, keyed }) {
     keyed("results", `${d.status}|${shown.map((r) => r.round_index + r.status).join()}|${d.viewer_can_facilitate}`, () => {
       for (const r of shown) load(r.round_index);
       if (supported && d.viewer_can_facilitate && d.status === "FINISHED") loadReport();
+    });
+    // Facilitators watch the counts move: the open round's chart follows its votes.
+    const open = d.viewer_can_facilitate && d.status === "RUNNING" ? shown.find((r) => r.status !== "DONE") : null;
+    const p = open && open.vote_progress;
+    keyed("live-results", p ? `${open.round_index}|${p.voted}|${p.revoted}` : "none", () => {
+      if (!p || again) return;
+      again = setTimeout(() => {
+        again = null;
+        liveAt = Date.now();
+        load(open.round_index);
+      }, Math.max(0, liveAt + LIVE_EVERY_MS - Date.now()));
     });
   }
 
@@ -61,14 +76,19 @@ export function createResults({ api, sessionId, keyed }) {
         h("caption", { class: "sr-only" }, `Answers per option in round ${res.round_index}, out of ${res.eligible}`),
         h("thead", null, h("tr", null, h("th", { scope: "col" }, "Option"), h("th", { scope: "col" }, "Vote"), h("th", { scope: "col" }, "Revote"))),
         h("tbody", null, rows)),
-      c ? h("p", { class: "correct-line" }, `Correct: ${c.vote_pct}% → ${c.revote_pct}%` + (c.normalized_change === null ? "" : ` (normalized change ${c.normalized_change})`)) : null);
+      c ? h("p", { class: "correct-line" }, `Correct: ${pct(c.vote_pct)} → ${pct(c.revote_pct)}` + (c.normalized_change === null ? "" : ` (normalized change ${c.normalized_change})`)) : null);
   }
 
-  // The width goes through the CSSOM: the page's CSP refuses style attributes.
+  function pct(value) {
+    return value === null || value === undefined ? "—" : `${value}%`;
+  }
+
+  // A bar as long as the share of those who may vote, then the count. The width goes through
+  // the CSSOM: the page's CSP refuses style attributes.
   function bar(className, value, max) {
-    const span = h("span", { class: className }, String(value));
+    const span = h("span", { class: className, "aria-hidden": "true" });
     span.style.setProperty("--w", `${(100 * value) / max}%`);
-    return span;
+    return [span, h("span", { class: "count" }, String(value))];
   }
 
   function reportView(r) {
@@ -96,5 +116,5 @@ export function createResults({ api, sessionId, keyed }) {
     }
   }
 
-  return { node, render };
+  return { node, render, close: () => clearTimeout(again) };
 }

@@ -28,6 +28,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   let refetching = null;
   let refetchAgain = false;
   let rendered = false;
+  let closed = false;
 
   const ctx = {
     S, api, live, me, sessionId, groupId, schedule, keyed, act, refetch, nameOf, myRole,
@@ -46,14 +47,16 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   // under the clock; the chat sits beside them on a wide screen.
   replace(
     root,
-    h("button", { class: "link", onClick: () => { feed.leave(); onBack(); } }, "← Groups"),
+    h("button", { class: "link", onClick: () => { leave(); onBack(); } }, "← Groups"),
     title, status, removedNote, clock.node, facil.node, phase.node, chat.node, lobby, results.node,
   );
 
-  const feed = live.join(sessionId, { fromSeq: 0 });
-  feed.onAny((event, data) => onEvent(event, data));
-  refetch(true);
-  const poll = setInterval(() => refetch(false), 15000); // notices a removal with no event for it
+  // Joined once the detail and the chat history are in, from the detail's seq: what happened
+  // before is in them (a reload replays no old toast), what happens after comes as events.
+  let feed = null;
+  const leave = () => feed && feed.leave();
+  refetch();
+  const poll = setInterval(() => refetch(), 15000); // notices a removal with no event for it
   const ticker = setInterval(() => clock.tick(), 250);
 
   function onEvent(event, data) {
@@ -88,7 +91,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         break;
       case "sharedCard.created":
         toast("The group's shared card has arrived");
-        refetch(false);
+        refetch();
         break;
       case "join.refused":
         if (data.error.code === "FORBIDDEN" || data.error.code === "NOT_FOUND") markRemoved();
@@ -96,7 +99,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       default:
         if (event.startsWith("round.") || event.startsWith("session.") || event === "prompt.updated") {
           if (event === "round.advanced") S.gate = null;
-          refetch(false);
+          refetch();
         }
     }
     schedule();
@@ -123,13 +126,13 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   function markRemoved() {
     S.removed = true;
     clearInterval(poll);
-    feed.leave();
+    leave();
     replace(removedNote, "You are no longer a member of this group: you were removed, so this session is closed to you.");
     onRemoved && onRemoved();
     schedule();
   }
 
-  async function refetch(first) {
+  async function refetch() {
     if (S.removed) return;
     if (refetching) {
       refetchAgain = true;
@@ -141,10 +144,14 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         const detail = await api.session(sessionId);
         if (detail.server_time) S.skew = Date.parse(detail.server_time) - (before + Date.now()) / 2;
         S.detail = detail;
-        if (first) {
+        if (!feed) {
           const history = await api.chat(groupId, sessionId);
           for (const m of history.messages) addMessage(m);
           for (const c of history.read_cursors) S.cursors.set(c.user_id, c.message_id);
+          if (!S.removed && !closed) {
+            feed = live.join(sessionId, { fromSeq: detail.seq ?? 0 });
+            feed.onAny((event, data) => onEvent(event, data));
+          }
         }
       } catch (error) {
         if (error.status === 403 || error.status === 404) markRemoved();
@@ -153,7 +160,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         schedule();
         if (refetchAgain) {
           refetchAgain = false;
-          refetch(false);
+          refetch();
         }
       }
     })();
@@ -166,7 +173,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     try {
       const answer = await promise;
       if (done) done(answer);
-      refetch(false);
+      refetch();
       return answer;
     } catch (error) {
       if (error.status === 403 && !S.detail?.viewer_can_facilitate) markRemoved();
@@ -239,10 +246,12 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
 
   return {
     close() {
+      closed = true;
       clearInterval(poll);
       clearInterval(ticker);
       chat.close();
-      feed.leave();
+      results.close();
+      leave();
     },
   };
 }
