@@ -53,8 +53,9 @@ addEventListener("DOMContentLoaded", () => {
     .observe(connection, {childList: true, characterData: true, subtree: true});
 });
 new PerformanceObserver((list) => {
+  if (!window.__load.sampling) return;  // the load window only, not the page's own start
   for (const e of list.getEntries()) window.__load.longtasks.push(e.duration);
-}).observe({type: "longtask", buffered: true});
+}).observe({type: "longtask"});
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) if (e.name === "click") window.__load.inputs.push(e.duration);
 }).observe({type: "event", durationThreshold: 16, buffered: true});

@@ -10,6 +10,8 @@ import { createPhasePanel, PHASE_LABEL } from "./panels.js";
 import { createChat } from "./chat.js";
 import { createResults } from "./results.js";
 
+const LOBBY_EVERY_MS = 500;
+
 export function openSession({ api, live, me, sessionId, groupId, root, onBack, onRemoved }) {
   const S = {
     detail: null,
@@ -29,6 +31,8 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   let refetchAgain = false;
   let rendered = false;
   let closed = false;
+  let lobbyAt = 0;
+  let lobbyLater = null;
 
   const ctx = {
     S, api, live, me, sessionId, groupId, schedule, keyed, act, refetch, nameOf, myRole,
@@ -218,7 +222,14 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       replace(title, `Session · ${d.status}`);
       replace(status, line);
     });
-    keyed("lobby", `${S.presenceVersion}|${d.members.map((m) => m.user_id + m.role).join()}`, () => renderLobby(d));
+    // Who is here is redrawn at most twice a second (a class arriving or dropping at once).
+    const lobbyKey = `${S.presenceVersion}|${d.members.map((m) => m.user_id + m.role).join()}`;
+    const wait = lobbyAt + LOBBY_EVERY_MS - Date.now();
+    if (keys.lobby !== lobbyKey && wait > 0) {
+      if (!lobbyLater) lobbyLater = setTimeout(() => { lobbyLater = null; schedule(); }, wait);
+    } else {
+      keyed("lobby", lobbyKey, () => { lobbyAt = Date.now(); renderLobby(d); });
+    }
     clock.render(d, round);
     facil.render(d, round);
     phase.render(d, round);
@@ -249,6 +260,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       closed = true;
       clearInterval(poll);
       clearInterval(ticker);
+      clearTimeout(lobbyLater);
       chat.close();
       results.close();
       leave();
