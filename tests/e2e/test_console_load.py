@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +44,7 @@ WINDOW = 15.0  # seconds over which the crowd acts
 FACILITATOR = "a-fay"  # sorted first, so dealt FACILITATOR
 WAIT = 120_000  # ms; a crowd on a shared machine, never a timing assertion
 ROOT = Path(__file__).resolve().parents[2]
+SEQ = re.compile(r'"seq":(\d+)')
 
 # Installed before the console's own script: what the page lived through.
 MEASURE = """
@@ -111,12 +113,19 @@ async def click_and_time(
         await shown.to_contain_text(text, timeout=WAIT)
 
 
-def received_chat(into: list[str]) -> Callable[[str | bytes], None]:
+def received_seqs(into: list[int]) -> Callable[[str | bytes], None]:
+    """Notes the seq of every durable event frame the browser's socket receives."""
+
     def frame(payload: str | bytes) -> None:
-        if isinstance(payload, str) and '"chat.message"' in payload:
-            into.append(payload)
+        if isinstance(payload, str) and (found := SEQ.search(payload)):
+            into.append(int(found.group(1)))
 
     return frame
+
+
+def gaps(seqs: list[int]) -> list[int]:
+    """Seqs between the first and the last received that never arrived."""
+    return sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs)) if seqs else []
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -166,8 +175,8 @@ async def test_the_facilitators_console_keeps_up_with_a_300_member_session(
             await context.add_init_script(MEASURE)
             # What reached the browser's sockets, to tell a server that did not send from a
             # page that did not show.
-            received: list[str] = []
-            page.on("websocket", lambda ws: ws.on("framereceived", received_chat(received)))
+            received: list[int] = []
+            page.on("websocket", lambda ws: ws.on("framereceived", received_seqs(received)))
             await page.goto(
                 f"{crowd_server.url}/#/groups/{scenario.group_id}/sessions/{scenario.session_id}"
             )
@@ -202,7 +211,11 @@ async def test_the_facilitators_console_keeps_up_with_a_300_member_session(
                 await expect(page.locator(".chat-log .text")).to_have_text(messages, timeout=WAIT)
             finally:
                 states = await page.evaluate("window.__load.states")
-                print(f"\nchat.message frames received: {len(received)}; connection: {states}")
+                print(
+                    f"\ndurable frames received: {len(received)}, up to seq "
+                    f"{received[-1] if received else None}, gaps {gaps(received)}; "
+                    f"connection: {states}"
+                )
             await page.evaluate("window.__load.sampling = false")
             load = await page.evaluate("window.__load")
             await context.close()
