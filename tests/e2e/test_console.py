@@ -133,7 +133,7 @@ async def shoot(pages: dict[str, Page], folder: Path, phase: str) -> None:
         await page.screenshot(path=folder / f"{phase}-{size}.png", full_page=True)
 
 
-async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_browsers(
+async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_in_their_browsers(
     console_server: LiveServer, tmp_path: Path
 ) -> None:
     server = console_server
