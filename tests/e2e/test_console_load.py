@@ -114,13 +114,21 @@ async def click_and_time(
 
 
 def received_seqs(into: list[int]) -> Callable[[str | bytes], None]:
-    """Notes the seq of every durable event frame the browser's socket receives."""
+    """Notes the seq of every durable event frame the browser's socket receives, and each
+    Engine.IO ping as 0 (a socket still written to, or not at all)."""
 
     def frame(payload: str | bytes) -> None:
-        if isinstance(payload, str) and (found := SEQ.search(payload)):
+        if payload == "2":
+            into.append(0)
+        elif isinstance(payload, str) and (found := SEQ.search(payload)):
             into.append(int(found.group(1)))
 
     return frame
+
+
+def pings_after_last_event(frames: list[int]) -> int:
+    last = max((i for i, seq in enumerate(frames) if seq), default=-1)
+    return sum(1 for seq in frames[last + 1 :] if seq == 0)
 
 
 def gaps(seqs: list[int]) -> list[int]:
@@ -211,10 +219,11 @@ async def test_the_facilitators_console_keeps_up_with_a_300_member_session(
                 await expect(page.locator(".chat-log .text")).to_have_text(messages, timeout=WAIT)
             finally:
                 states = await page.evaluate("window.__load.states")
+                seqs = [seq for seq in received if seq]
                 print(
-                    f"\ndurable frames received: {len(received)}, up to seq "
-                    f"{received[-1] if received else None}, gaps {gaps(received)}; "
-                    f"connection: {states}"
+                    f"\ndurable frames received: {len(seqs)}, up to seq "
+                    f"{seqs[-1] if seqs else None}, gaps {gaps(seqs)}, pings after the last: "
+                    f"{pings_after_last_event(received)}; connection: {states}"
                 )
             await page.evaluate("window.__load.sampling = false")
             load = await page.evaluate("window.__load")
