@@ -1,10 +1,15 @@
 """The console at / in a real Chromium: a facilitator and three members, each in their own
-browser context, run a round to the end through the page alone; a member who drops during the
-discussion catches up with every message once and in order; a removed member's page says so.
-Nothing is fetched from any other host and nothing is reported on any console."""
+browser context, run a timed round to the report through the page alone (per-phase timers set
+in the editor; pause, resume, add and set time by the facilitator and by the TIMEKEEPER; the
+results chart, the session report and its CSV download); a member who drops during the
+discussion catches up with every message once and in order; a removed member's page says so;
+the facilitator's controls come first by keyboard and every control has a label. Nothing is
+fetched from any other host and nothing is reported on any console."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +19,7 @@ from playwright.async_api import Page, expect
 
 from studygroups.app import build
 from tests.conftest import LiveServer, make_settings, serve
-from tests.e2e.browser import PHONE, Watch, browser, new_page, screenshots_dir
+from tests.e2e.browser import DESKTOP, PHONE, Watch, browser, new_page, screenshots_dir
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +28,8 @@ FACILITATOR, SCRIBE, TIMEKEEPER, CLARIFIER = "a-fay", "b-sam", "c-tim", "d-cleo"
 # Names come from tokens and may hold markup: the page must show it as text.
 NAMES = {FACILITATOR: "Fay", SCRIBE: "Sam <b>bold</b>", TIMEKEEPER: "Tim", CLARIFIER: "Cleo"}
 WAIT = 20_000  # ms; generous for a loaded machine, never a timing assertion
+# The round's seconds per phase, set in the question editor (the layer's defaults are 60/180).
+TIMERS = {"Vote (s)": 45, "Discussion (s)": 120, "Revote (s)": 30, "Explanation (s)": 90}
 
 
 @pytest.fixture
@@ -55,7 +62,7 @@ async def open_session_of(page: Page, group: str) -> None:
 async def vote(page: Page, option: str, button: str = "Vote") -> None:
     await page.get_by_label(option, exact=True).check()
     await page.get_by_role("button", name=button, exact=True).click()
-    await expect(page.locator(".confirm")).to_contain_text(option, timeout=WAIT)
+    await expect(page.locator(".phase .confirm")).to_contain_text(option, timeout=WAIT)
 
 
 async def say(page: Page, text: str) -> None:
@@ -63,12 +70,70 @@ async def say(page: Page, text: str) -> None:
     await page.get_by_role("button", name="Send").click()
 
 
+async def timer_action(page: Page, button: str, seconds: int | None = None) -> None:
+    timer = page.get_by_role("group", name="Timer")
+    if seconds is not None:
+        await timer.get_by_label("Seconds").fill(str(seconds))
+    await timer.get_by_role("button", name=button).click()
+
+
+async def every_countdown(pages: dict[str, Page], pattern: str) -> None:
+    for page in pages.values():
+        await expect(page.get_by_role("timer")).to_have_text(re.compile(pattern), timeout=WAIT)
+
+
+async def unlabelled_controls(page: Page) -> list[str]:
+    """Form controls a screen reader would announce without a name."""
+    result: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button')]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+            .map((el) => el.outerHTML)"""
+    )
+    return result
+
+
+async def tab_stops(page: Page, count: int) -> list[str]:
+    """The names of the first `count` controls reached with Tab from the top of the page's
+    content, each checked to show where the focus is."""
+    await page.locator("#main").focus()
+    names: list[str] = []
+    for _ in range(count):
+        await page.keyboard.press("Tab")
+        focused: dict[str, str] = await page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                const style = getComputedStyle(el);
+                return {name: (el.getAttribute('aria-label') || el.labels?.[0]?.textContent
+                    || el.textContent || el.value || '').trim().slice(0, 40),
+                    outline: style.outlineStyle};
+            }"""
+        )
+        assert focused["outline"] != "none", f"no visible focus on {focused['name']}"
+        names.append(focused["name"])
+    return names
+
+
+async def csv_report(path: Path) -> list[dict[str, str]]:
+    """The downloaded report, row by row (its header is API.md section 5's)."""
+    text = path.read_text(encoding="utf-8")
+    header = text.splitlines()[0]
+    assert header == (
+        "session_id,round_index,user_id,user_name,session_role,vote,revote,vote_correct,"
+        "revote_correct,chat_messages"
+    )
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 async def shoot(pages: dict[str, Page], folder: Path, phase: str) -> None:
     for size, page in pages.items():
+        # From the top, with no focus ring left over (the header is sticky).
+        await page.evaluate("document.activeElement?.blur(); window.scrollTo(0, 0)")
         await page.screenshot(path=folder / f"{phase}-{size}.png", full_page=True)
 
 
-async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_browsers(
+async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_in_their_browsers(
     console_server: LiveServer, tmp_path: Path
 ) -> None:
     server = console_server
@@ -118,24 +183,57 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await expect(fay.locator(".people")).to_contain_text("Sam <b>bold</b>SCRIBE")
         await shoot({"desktop": fay, "phone": tim}, shots, "1-lobby")
 
-        # The facilitator starts, writes the question and opens the vote.
+        # The facilitator starts, writes the question, its correct option and a time for each
+        # phase, and opens the vote: the server's clock runs it on every page.
         await fay.get_by_role("button", name="Start the session").click()
         await fay.get_by_label("Question").fill("Which falls faster in a vacuum?")
         await fay.get_by_label("Options, one a line").fill("The feather\nThe hammer\nBoth the same")
+        await fay.get_by_label("Correct option").select_option("Both the same")
+        for phase, seconds in TIMERS.items():
+            await fay.get_by_label(phase, exact=True).fill(str(seconds))
+        assert await unlabelled_controls(fay) == []
         await fay.get_by_role("button", name="Save the question").click()
+        await expect(fay.get_by_role("status").filter(has_text="Question saved.")).to_be_visible(
+            timeout=WAIT
+        )
         await expect(tim.locator(".prompt")).to_have_text(
             "Which falls faster in a vacuum?", timeout=WAIT
         )
         await fay.get_by_role("button", name="Move to: Vote").click()
         for page in pages.values():
             await expect(page.locator(".phase h3")).to_have_text("Vote", timeout=WAIT)
+        await every_countdown(pages, r"^0:[0-4]\d$")  # 45 s, not the layer's 60
         await vote(sam, "Both the same")
         await vote(tim, "The hammer")
         await expect(fay.locator("#progress")).to_contain_text("Votes: 2 of 4", timeout=WAIT)
-        # The server's phase clock runs the vote (L1: 60 s): every page counts it down.
-        for page in pages.values():
-            await expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:[0-5]\d$"))
+        # The facilitator's chart follows the votes as they come (members see it once DONE).
+        chart = fay.locator(".results tbody tr")
+        await expect(chart).to_have_text(
+            ["The feather00", "The hammer10", "Both the same ✓10"], timeout=WAIT
+        )
+        await expect(sam.locator(".results")).to_be_hidden()
+
+        # By keyboard the facilitator reaches the clock's and the round's controls before the
+        # vote every member has; the focus always shows; every control has a label.
+        stops = await tab_stops(fay, 12)
+        assert stops.index("Pause") < stops.index("Move to: Discussion") < stops.index("Vote")
+        assert await unlabelled_controls(fay) == []
         await shoot({"desktop": fay, "phone": tim}, shots, "2-vote")
+        # On a phone the facilitator finds the clock and the round's controls first.
+        await fay.set_viewport_size(PHONE)
+        await shoot({"facilitator-phone": fay}, shots, "2-vote")
+        await fay.set_viewport_size(DESKTOP)
+
+        # The facilitator pauses, resumes and adds a minute: every page follows.
+        await timer_action(fay, "Pause")
+        await every_countdown(pages, r"^0:[0-4]\d \(paused\)$")
+        await timer_action(fay, "Resume")
+        await every_countdown(pages, r"^0:[0-4]\d$")
+        await timer_action(fay, "Add time", 60)
+        await every_countdown(pages, r"^1:[0-4]\d$")
+        # Members who keep no time have no timer controls.
+        await expect(sam.get_by_role("group", name="Timer")).to_have_count(0)
+        await expect(cleo.get_by_role("group", name="Timer")).to_have_count(0)
 
         # The gate names who has not voted; the facilitator forces past it.
         await fay.get_by_role("button", name="Move to: Discussion").click()
@@ -146,6 +244,13 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await gate.get_by_role("button", name="Force").click()
         for page in pages.values():
             await expect(page.locator(".phase h3")).to_have_text("Discussion", timeout=WAIT)
+        await every_countdown(pages, r"^[12]:[0-5]\d$")  # 120 s
+        # The TIMEKEEPER (on a phone) keeps the time too.
+        await timer_action(tim, "Pause")
+        await every_countdown(pages, r"\(paused\)$")
+        await shoot({"phone": tim}, shots, "3-timekeeper")
+        await timer_action(tim, "Resume")
+        await every_countdown(pages, r"^[12]:[0-5]\d$")
 
         # Discussion: Cleo drops while the others chat; typing shows; she comes back to all
         # of it, once and in order.
@@ -173,17 +278,28 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await expect(cleo.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
         await expect(sam.locator(".receipts")).to_contain_text("Seen by", timeout=WAIT)
         await shoot({"desktop": fay, "phone": tim}, shots, "3-discussion")
+        # The TIMEKEEPER cuts the discussion short: time is up on every page (the phase stays
+        # open until the facilitator moves on).
+        await timer_action(tim, "Set time", 1)
+        await every_countdown(pages, r"^Time is up$")
 
         # Revote, explanation by the scribe (the others get the shared card), done.
         await fay.get_by_role("button", name="Move to: Revote").click()
         for page in pages.values():
             await expect(page.locator(".phase h3")).to_have_text("Revote", timeout=WAIT)
+        await every_countdown(pages, r"^0:[0-3]\d$")  # 30 s
         for page in pages.values():
             await vote(page, "Both the same", button="Revote")
+        # The facilitator sees the results live, the correct option marked.
+        await expect(fay.locator(".results tr.correct")).to_contain_text(
+            "Both the same ✓", timeout=WAIT
+        )
         await shoot({"desktop": fay, "phone": tim}, shots, "4-revote")
         await fay.get_by_role("button", name="Move to: Explanation").click()
         await expect(sam.get_by_label("The group's explanation")).to_be_visible(timeout=WAIT)
         await expect(tim.locator(".phase")).to_contain_text("The scribe is writing")
+        await every_countdown(pages, r"^[01]:[0-5]\d$")  # 90 s
+        assert await unlabelled_controls(sam) == []
         await sam.get_by_label("The group's explanation").fill(
             "Without air every mass falls alike."
         )
@@ -197,6 +313,12 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await fay.get_by_role("button", name="Move to: Done").click()
         for page in pages.values():
             await expect(page.locator(".phase h3")).to_have_text("Done", timeout=WAIT)
+            await expect(page.get_by_role("timer")).to_be_hidden()
+        # Once the round is done every member sees its results: 1 of 2 votes right, then 4 of 4.
+        await expect(tim.locator(".results tr.correct")).to_contain_text(
+            "Both the same ✓", timeout=WAIT
+        )
+        await expect(tim.locator(".results")).to_contain_text("Correct: 50% → 100%")
         await shoot({"desktop": fay, "phone": tim}, shots, "6-done")
 
         # A removed member's page says so.
@@ -210,11 +332,36 @@ async def test_a_facilitator_and_three_members_run_a_round_to_the_end_in_their_b
         await expect(cleo.locator(".removed")).to_contain_text("you were removed", timeout=WAIT)
         await shoot({"desktop": cleo}, shots, "7-removed")
 
+        # The facilitator finishes: the session report, and its CSV downloaded for real.
         await fay.get_by_role("button", name="Finish the session").click()
         await expect(fay.locator("#session-title")).to_have_text("Session · FINISHED", timeout=WAIT)
+        await fay.reload()  # a cold load of the session page, measured
+        report = fay.locator(".report")
+        await expect(report.locator("tbody tr")).to_have_count(4, timeout=WAIT)
+        await expect(report).to_contain_text("Sam <b>bold</b>")
+        await expect(report.locator("tr", has_text="Tim")).to_contain_text(
+            "1: The hammer → Both the same"
+        )
+        session_load = await fay.evaluate(
+            "Math.round(performance.getEntriesByName('session-rendered')[0].startTime)"
+        )
+        await shoot({"desktop": fay}, shots, "8-report")
+        async with fay.expect_download() as download_info:
+            await report.get_by_role("button", name="Download CSV").click()
+        download = await download_info.value
+        csv_path = await download.path()
+        csv_rows = await csv_report(csv_path)
         await fay_ctx.close()
 
-    print(f"\nconsole first load to an interactive page: {first_load} ms")
+    print(f"\nconsole first load to an interactive page: sign-in {first_load} ms")
+    print(f"console cold load of a session page to its rendered phase: {session_load} ms")
+    assert download.suggested_filename.endswith(".csv")
+    assert [(r["user_name"], r["vote"], r["revote"], r["vote_correct"]) for r in csv_rows] == [
+        ("Fay", "", "Both the same", ""),
+        ("Sam <b>bold</b>", "Both the same", "Both the same", "true"),
+        ("Tim", "The hammer", "Both the same", "false"),
+        ("Cleo", "", "Both the same", ""),
+    ]
     assert watch.errors == []
     assert watch.refused == []
     assert set(watch.statuses) <= {403, 409}  # the gate, and the removed member's message

@@ -61,7 +61,7 @@ export function frameScheduler(render) {
 
 export function toast(text) {
   const region = document.getElementById("toasts");
-  const node = h("div", { class: "toast", role: "status" }, text);
+  const node = h("div", { class: "toast" }, text);
   region.appendChild(node);
   setTimeout(() => node.remove(), 5000);
 }
