@@ -5,8 +5,7 @@
 // included: durable events go to the whole room), and to the last member's receipt.
 const { performance } = require('node:perf_hooks');
 const { setupRooms } = require('../lib/setup');
-const { Rest } = require('../lib/http');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { Samples, LoadMeter, ServerCpuMeter, NoiseMeter, sleep } = require('../lib/stats');
 
 const defaults = { rooms: 20, members: 10, rate: 10, duration: 20, warmup: 2, drain: 10 };
@@ -59,7 +58,7 @@ async function run({ server, rest, opts, secret, log }) {
 
   const clients = [];
   for (const room of roomList) {
-    room.clients = room.users.map((u) => new Client(server.base, u, room, { on: { 'chat.message': onMessage } }));
+    room.clients = room.users.map((u) => server.client(u, room, { on: { 'chat.message': onMessage } }));
     for (const c of room.clients) {
       c.seen = new Set();
       clients.push(c);
@@ -69,7 +68,7 @@ async function run({ server, rest, opts, secret, log }) {
   await sleep(500);
 
   // Posts go through their own keep-alive pool so that queueing there counts in the latency.
-  const poster = new Rest(server.base, { maxSockets: 128 });
+  const poster = server.rest({ maxSockets: 128 });
   const postLat = new Samples();
   const failures = new Map();
   let inFlight = 0;
