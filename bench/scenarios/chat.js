@@ -35,7 +35,16 @@ async function run({ server, rest, opts, secret, log }) {
   const e2e = new Samples();
   const counters = { receipts: 0, foreign: 0, dup: 0, seqGaps: 0, seqBackwards: 0 };
 
+  // Wire size: the Engine.IO message payloads every client receives after the joins settled
+  // (WebSocket frame payloads, frame headers excluded) per chat.message received meanwhile.
+  const rx = { on: false, bytes: 0, messages: 0 };
+  const countFrame = (packet) => {
+    if (!rx.on || packet.type !== 'message') return;
+    const d = packet.data;
+    rx.bytes += typeof d === 'string' ? 1 + Buffer.byteLength(d) : d.byteLength;
+  };
   const onMessage = (client, data) => {
+    if (rx.on) rx.messages++;
     if (data && typeof data.seq === 'number') {
       if (data.seq <= client.lastSeq) counters.seqBackwards++;
       else if (data.seq > client.lastSeq + 1) counters.seqGaps++;
@@ -61,11 +70,13 @@ async function run({ server, rest, opts, secret, log }) {
     room.clients = room.users.map((u) => server.client(u, room, { on: { 'chat.message': onMessage } }));
     for (const c of room.clients) {
       c.seen = new Set();
+      c.socket.io.on('open', () => c.socket.io.engine.on('packet', countFrame));
       clients.push(c);
     }
   }
   const conn = await connectAndJoin(clients, { log });
   await sleep(500);
+  rx.on = true;
 
   // Posts go through their own keep-alive pool so that queueing there counts in the latency.
   const poster = server.rest({ maxSockets: 128 });
@@ -162,6 +173,7 @@ async function run({ server, rest, opts, secret, log }) {
       failures: Object.fromEntries(failures),
       incomplete: ok.length - all.n,
       stillInFlight: inFlight,
+      wireBytesPerMessage: rx.messages ? rx.bytes / rx.messages : NaN,
       ...counters,
     },
   };
