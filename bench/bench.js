@@ -40,8 +40,8 @@ chat:      --rooms 20 --members 10 --rate 10 --duration 20 --warmup 2 --drain 10
 burst:     --members 300 --repeats 10 --pause 500 --timeout 15
 connections: --clients 2000 --members 50 --concurrency 50 --settle 3 --idle 25
 recover:   --clients 200 --members 50 --events 50
-storm:     --clients 5000 --sessions 100 --chat 50 --signal TERM --settle 60 --warmup 3   (cluster unless
-           --topology single; not in all)
+storm:     --clients 5000 --sessions 100 --chat 50 --signal TERM|KILL --settle 60 --warmup 3 --pause 3
+           --peer-recovers   (cluster unless --topology single; not in all)
 soak:      --clients 2000 --minutes 10 --sessions 40 --chat 75 --typing 100 --leaves 10 --reconnects 5
            --flaky 0.25 --away 10 --sample 10 --warmup 60 --settle 30   (ours only, 1 round; not in all)`;
 
