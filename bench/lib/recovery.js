@@ -101,18 +101,25 @@ class HeldLog {
     this.lastSeq = seq;
   }
 
-  /** Against the feed's events (seq 1..head, in order) -> {lost, duplicated, extra}. */
+  /**
+   * Against the feed's events (seq 1..head, in order) -> {lost, holes, duplicated, extra}:
+   * lost = feed events never applied; holes = those of them below the last seq applied (the
+   * client moved past them: never coming back), the rest is a tail it has not caught up with.
+   */
   compare(feedEvents) {
     let lost = 0;
+    let holes = 0;
     let duplicated = 0;
     let head = 0;
     for (const ev of feedEvents) {
       const n = ev.seq < this.counts.length ? this.counts[ev.seq] : 0;
-      if (n === 0) lost++;
-      else if (n > 1) duplicated += n - 1;
+      if (n === 0) {
+        lost++;
+        if (ev.seq < this.lastSeq) holes++;
+      } else if (n > 1) duplicated += n - 1;
       head = Math.max(head, ev.seq);
     }
-    return { lost, duplicated, extra: Math.max(0, this.lastSeq - head) };
+    return { lost, holes, duplicated, extra: Math.max(0, this.lastSeq - head) };
   }
 }
 

@@ -257,11 +257,14 @@ async function run({ server, rest, opts, secret, log }) {
   await chatLoop;
   await waitFor(() => posts.inFlight === 0, 30_000);
   let lost = 0;
+  let holes = 0;
   let duplicated = counters.dupDropped;
   let behind = 0;
   let feedPosts = 0;
+  let notBack = 0;
   if (recovers) {
-    await waitFor(() => clients.every((c) => c.state === 'joined' && c.log.lastSeq >= knownHead.get(c.room)), 10_000);
+    await waitFor(() => clients.every((c) => c.state === 'joined' && c.log.lastSeq >= knownHead.get(c.room)), o.settle * 1000);
+    notBack = clients.filter((c) => c.state !== 'joined').length;
     for (const room of rooms) {
       let feed;
       try {
@@ -276,6 +279,7 @@ async function run({ server, rest, opts, secret, log }) {
         if (c.room !== room) continue;
         const cmp = c.log.compare(feed);
         lost += cmp.lost;
+        holes += cmp.holes;
         duplicated += cmp.duplicated;
         if (cmp.lost) behind++;
       }
@@ -311,6 +315,8 @@ async function run({ server, rest, opts, secret, log }) {
       postFailures: Object.fromEntries(postFailures),
       chatInFeed: recovers ? feedPosts : undefined,
       clientsMissingEvents: behind,
+      holes, // lost events below a client's last applied seq: skipped for good (the rest is a tail not caught up)
+      clientsNotJoinedAtEnd: notBack,
       reasons: Object.fromEntries(reasons),
       ...counters,
     },
