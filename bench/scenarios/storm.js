@@ -55,7 +55,7 @@ async function run({ server, rest, opts, secret, log }) {
 
   const counters = {
     applied: 0, dupDropped: 0, gaps: 0, missedApplied: 0, missedOutOfOrder: 0, held: 0, heldDropped: 0, mismatch: 0,
-    joins: 0, joinRefused: 0, joinTimeouts: 0, resync: 0, feedErrors: 0, attempts: 0, disconnects: 0,
+    joins: 0, joinRefused: 0, joinTimeouts: 0, connectRefused: 0, resync: 0, feedErrors: 0, attempts: 0, disconnects: 0,
   };
   const reasons = new Map();
   const bump = (m, k) => m.set(k, (m.get(k) || 0) + 1);
@@ -159,7 +159,16 @@ async function run({ server, rest, opts, secret, log }) {
       bump(reasons, `disconnect: ${reason}`);
       if (phase) phase.down.add(c);
     });
-    c.socket.io.on('reconnect_attempt', () => {
+    c.socket.on('connect_error', (err) => {
+      bump(reasons, `connect_error: ${err && err.message}`);
+      // A refusal by the server (not a network error) is not retried by socket.io-client
+      // (`active` is false then); an application tries again, as docs/realtime.md does for tokens.
+      if (!c.socket.active) {
+        counters.connectRefused++;
+        setTimeout(() => c.socket.connect(), 1000 + Math.random() * 1000);
+      }
+    });
+        c.socket.io.on('reconnect_attempt', () => {
       counters.attempts++;
       if (phase) phase.attempts++;
     });
