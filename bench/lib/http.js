@@ -130,8 +130,8 @@ async function pool(items, limit, fn) {
 }
 
 /** GET url until it answers 200 or the deadline passes. */
-async function waitHealthy(base, path, deadlineMs, isAlive = () => true) {
-  const rest = new Rest(base, { maxSockets: 1, timeoutMs: 2000 });
+async function waitHealthy(base, path, deadlineMs, isAlive = () => true, requestTimeoutMs = 2000) {
+  const rest = new Rest(base, { maxSockets: 1, timeoutMs: requestTimeoutMs });
   const end = Date.now() + deadlineMs;
   try {
     while (Date.now() < end) {

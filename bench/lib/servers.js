@@ -122,8 +122,8 @@ class Proc {
     return this.exitInfo;
   }
 
-  async waitHealthy(timeoutMs) {
-    await waitHealthy(this.base, this.health, timeoutMs, () => this.exitInfo === null);
+  async waitHealthy(timeoutMs, requestTimeoutMs = 2000) {
+    await waitHealthy(this.base, this.health, timeoutMs, () => this.exitInfo === null, requestTimeoutMs);
   }
 
   cpuNow() {
@@ -286,14 +286,18 @@ async function start(kind, { secret, core = 1, logDir, oursCmd, topology = 'sing
     rest(opts) {
       return dep.bases.length === 1 ? new Rest(dep.base, opts) : new MultiRest(dep.bases, opts);
     },
-    /** Stop process i with `signal` and start it again on the same port -> {downMs, upMs}. */
-    async restart(i, signal = 'SIGTERM') {
+    /**
+     * Stop process i with `signal` and start it again on the same port -> {downMs, upMs}. Its
+     * clients are already knocking while it starts: /healthz gets 10 s per try and `upTimeoutMs`
+     * in all (the storm passes its --settle).
+     */
+    async restart(i, signal = 'SIGTERM', upTimeoutMs = startTimeoutMs) {
       const p = dep.procs[i];
       const t0 = Date.now();
       await p.kill(signal);
       const downMs = Date.now() - t0;
       p.spawn();
-      await p.waitHealthy(startTimeoutMs);
+      await p.waitHealthy(upTimeoutMs, 10_000);
       return { downMs, upMs: Date.now() - t0 };
     },
   });

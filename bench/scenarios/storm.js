@@ -233,7 +233,7 @@ async function run({ server, rest, opts, secret, log }) {
     phase = { name, t0: performance.now(), down: new Set(), joinMs: new Samples(), attempts: 0 };
     const p = phase;
     log(`  ${name}: ${signal} to process${which.length > 1 ? 'es' : ''} ${which.join(', ')} (of ${server.procs.length})`);
-    const restarts = await Promise.all(which.map((i) => server.restart(i, signal)));
+    const restarts = await Promise.all(which.map((i) => server.restart(i, signal, Math.max(60, o.settle) * 1000)));
     const restartMs = performance.now() - p.t0;
     const done = () => p.down.size > 0 && clients.every((c) => c.state === 'joined' && c.recoveredAt !== null);
     const ok = await waitFor(done, o.settle * 1000, 20);
