@@ -8,7 +8,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const servers = require('./lib/servers');
-const { Rest } = require('./lib/http');
 const { median, NoiseMeter } = require('./lib/stats');
 
 const SCENARIOS = {
@@ -17,6 +16,7 @@ const SCENARIOS = {
   burst: require('./scenarios/burst'),
   connections: require('./scenarios/connections'),
   recover: require('./scenarios/recover'),
+  storm: require('./scenarios/storm'), // cluster by default; not part of `all`
   soak: require('./scenarios/soak'), // ours only, 1 round, not part of `all` (10 minutes)
 };
 const GENERAL = {
@@ -24,17 +24,24 @@ const GENERAL = {
   only: null,
   'ours-cmd': process.env.STUDYGROUPS_CMD || path.resolve(__dirname, '..', '.venv', 'bin', 'studygroups'),
   'server-core': 1,
+  topology: 'single',
+  parser: 'json',
+  'redis-url': null,
   'setup-concurrency': 20,
   json: null,
   quiet: false,
 };
 const USAGE = `usage: bench/run <${Object.keys(SCENARIOS).join('|')}|all> [options]
-general:   --rounds N (3)  --only ours|peer  --ours-cmd PATH  --server-core N (1)  --json FILE  --quiet
+general:   --rounds N (3)  --only ours|peer  --ours-cmd PATH  --server-core N|LIST (1; also --server-cores)
+           --topology single|cluster (single)  --parser json|msgpack (json)  --redis-url URL (cluster:
+           a private redis-server per run unless given)  --json FILE  --quiet
 fanout:    --rooms 35 --members 50 --speakers 25 --rate 2 --duration 20 --warmup 2 --drain 10
 chat:      --rooms 20 --members 10 --rate 10 --duration 20 --warmup 2 --drain 10
 burst:     --members 300 --repeats 10 --pause 500 --timeout 15
 connections: --clients 2000 --members 50 --concurrency 50 --settle 3 --idle 25
 recover:   --clients 200 --members 50 --events 50
+storm:     --clients 5000 --sessions 100 --chat 50 --signal TERM|KILL --settle 60 --warmup 3 --pause 3
+           --peer-recovers   (cluster unless --topology single; not in all)
 soak:      --clients 2000 --minutes 10 --sessions 40 --chat 75 --typing 100 --leaves 10 --reconnects 5
            --flaky 0.25 --away 10 --sample 10 --warmup 60 --settle 30   (ours only, 1 round; not in all)`;
 
@@ -87,21 +94,31 @@ async function runScenario(scenario, general, opts, secret, logDir, log) {
     kinds.splice(kinds.indexOf('ours'), 1);
   }
   if (kinds.length === 0) throw new Error(scenario.servers ? `${scenario.name} runs against ${scenario.servers.join(' and ')} only` : 'no server to run');
+  if (scenario.topologies && !scenario.topologies.includes(general.topology)) throw new Error(`${scenario.name} runs in the ${scenario.topologies.join(' or ')} topology only`);
   scenario = { ...scenario, columns: [...scenario.columns, ['otherCpuPct', 'other CPU % (noise)', 0]] };
   const results = Object.fromEntries(kinds.map((k) => [k, []]));
   const errors = Object.fromEntries(kinds.map((k) => [k, []]));
-  console.log(`\n== ${scenario.name}: ${scenario.describe(opts)}; ${general.rounds} round(s), order ${kinds.join(' ')} per round`);
+  console.log(`\n== ${scenario.name}: ${scenario.describe(opts)}; ${general.topology}, ${general.parser}; ${general.rounds} round(s), order ${kinds.join(' ')} per round`);
   for (let round = 1; round <= general.rounds; round++) {
     for (const kind of kinds) {
       let server = null;
       let rest = null;
+      let rssTimer = null;
       try {
-        server = await servers.start(kind, { secret, core: general['server-core'], logDir, oursCmd: general['ours-cmd'] });
-        rest = new Rest(server.base, { maxSockets: general['setup-concurrency'] + 4 });
-        log(`round ${round}/${general.rounds} ${kind} (pid ${server.pid}, port ${server.port})`);
+        server = await servers.start(kind, { secret, core: general['server-core'], logDir, oursCmd: general['ours-cmd'], topology: general.topology, parser: general.parser, redisUrl: general['redis-url'], peerRedis: Boolean(scenario.peerRedis) });
+        rest = server.rest({ maxSockets: general['setup-concurrency'] + 4 });
+        log(`round ${round}/${general.rounds} ${kind} (${server.procs.map((p) => `pid ${p.pid} port ${p.port}`).join(', ')}${server.database ? `, database ${server.database}` : ''}${server.redis ? `, redis-server port ${server.redis.port}` : ''})`);
         const noise = new NoiseMeter(server).start();
+        const redis0 = server.redisCpuSeconds();
+        const t0 = Date.now();
+        const rssPeak = server.rssPerProcKiB();
+        rssTimer = setInterval(() => server.rssPerProcKiB().forEach((v, i) => (rssPeak[i] = Math.max(rssPeak[i], v))), 1000);
         const r = await scenario.run({ server, rest, opts, secret, log });
         if (r.otherCpuPct === undefined) r.otherCpuPct = noise.stop(); // whole run, setup included
+        if (server.procs.length > 1) {
+          // per process: the peak resident memory over the run (setup included), and Redis's CPU
+          r.extra = { ...(r.extra || {}), rssPeakMiBPerProcess: rssPeak.map((k) => Math.round(k / 1024)), redisCpuPctWholeRun: (100 * (server.redisCpuSeconds() - redis0)) / ((Date.now() - t0) / 1000) };
+        }
         results[kind].push(r);
         const summary = scenario.columns.map(([k, label, d]) => `${label}=${fmt(r[k], d)}`).join('  ');
         console.log(`  round ${round} ${kind.padEnd(4)} ${summary}`);
@@ -109,8 +126,9 @@ async function runScenario(scenario, general, opts, secret, logDir, log) {
       } catch (e) {
         errors[kind].push(String(e && e.stack ? e.stack : e));
         console.log(`  round ${round} ${kind.padEnd(4)} FAILED: ${e && e.message ? e.message : e}`);
-        if (server) console.log(`             server log: ${server.logFile}`);
+        if (server) console.log(`             server log: ${server.logFiles.join(' ')}`);
       } finally {
+        if (rssTimer) clearInterval(rssTimer);
         if (rest) rest.close();
         if (server) await server.stop();
         await new Promise((r) => setTimeout(r, 1000));
@@ -145,13 +163,19 @@ async function main() {
   const general = { ...GENERAL };
   const opts = {};
   for (const [k, v] of Object.entries(parsed.opts)) {
-    if (k in general) general[k] = v;
+    if (k === 'server-cores') general['server-core'] = v;
+    else if (k in general) general[k] = v;
     else opts[k] = v;
   }
   if (general.only && !['ours', 'peer'].includes(general.only)) throw new Error('--only takes ours or peer');
+  if (!['single', 'cluster'].includes(general.topology)) throw new Error('--topology takes single or cluster');
+  if (!['json', 'msgpack'].includes(general.parser)) throw new Error('--parser takes json or msgpack');
+  if (!/^\d+([,-]\d+)*$/.test(String(general['server-core']))) throw new Error('--server-core takes a CPU number or a taskset list (1 or 1,2 or 1-3)');
   const names = parsed.positional[0] === 'all' ? Object.keys(SCENARIOS).filter((n) => !SCENARIOS[n].explicitOnly) : [parsed.positional[0]];
   // A scenario may run fewer rounds by default (soak: one long round) unless --rounds is given.
   if (names.length === 1 && SCENARIOS[names[0]].rounds && parsed.opts.rounds === undefined) general.rounds = SCENARIOS[names[0]].rounds;
+  // ... and another topology (storm: the cluster) unless --topology is given.
+  if (names.length === 1 && SCENARIOS[names[0]].topology && parsed.opts.topology === undefined) general.topology = SCENARIOS[names[0]].topology;
   for (const k of Object.keys(opts)) {
     if (!names.some((n) => k in SCENARIOS[n].defaults)) throw new Error(`unknown option --${k} for ${names.join(', ')}\n${USAGE}`);
   }
@@ -167,7 +191,7 @@ async function main() {
       return '?';
     }
   })();
-  console.log(`studygroups bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0].model}), generator pid ${process.pid} on CPU(s) ${affinity}, servers on CPU ${general['server-core']}`);
+  console.log(`studygroups bench: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0].model}), generator pid ${process.pid} on CPU(s) ${affinity}, servers on CPU ${general['server-core']} (every process of a cluster on the same)`);
   const out = [];
   for (const n of names) out.push(await runScenario(SCENARIOS[n], general, opts, secret, logDir, log));
   fs.mkdirSync(resultsDir, { recursive: true });

@@ -8,12 +8,14 @@ const NAMESPACE = '/study-groups';
 
 /**
  * A client: one user, one socket, one session. `on` handlers are attached before connecting so
- * nothing that arrives right after the join is missed.
+ * nothing that arrives right after the join is missed. `io` adds or overrides options of io():
+ * the parser and its path (--parser msgpack), or `reconnection: true` (the storm).
  */
 class Client {
-  constructor(base, user, room, { on = {}, timeoutMs = 20_000 } = {}) {
+  constructor(base, user, room, { on = {}, timeoutMs = 20_000, io: more = {} } = {}) {
     this.user = user;
     this.room = room;
+    this.base = base;
     this.lastSeq = 0;
     this.socket = io(base + NAMESPACE, {
       transports: ['websocket'],
@@ -23,6 +25,7 @@ class Client {
       autoConnect: false,
       timeout: timeoutMs,
       auth: { token: user.token },
+      ...more,
     });
     for (const [event, fn] of Object.entries(on)) this.socket.on(event, (data) => fn(this, data));
   }

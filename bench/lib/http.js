@@ -78,6 +78,37 @@ class Rest {
   }
 }
 
+/**
+ * Rest's interface over several processes of one server: each request goes to the next process
+ * in turn (what a round-robin load balancer does). `retries` sums the retries of all.
+ */
+class MultiRest {
+  constructor(bases, opts) {
+    this.all = bases.map((b) => new Rest(b, opts));
+    this.next = 0;
+  }
+  pick() {
+    this.next = (this.next + 1) % this.all.length;
+    return this.all[this.next];
+  }
+  request(method, path, opts) {
+    return this.pick().request(method, path, opts);
+  }
+  call(method, path, opts) {
+    return this.pick().call(method, path, opts);
+  }
+  get retries() {
+    return this.all.reduce((s, r) => s + (r.retries || 0), 0);
+  }
+  /** The keep-alive agents (the soak counts their connections). */
+  get agents() {
+    return this.all.map((r) => r.agent);
+  }
+  close() {
+    for (const r of this.all) r.close();
+  }
+}
+
 /** Run fn over items with at most `limit` in flight; returns results in order; rejects on first error. */
 async function pool(items, limit, fn) {
   const results = new Array(items.length);
@@ -99,8 +130,8 @@ async function pool(items, limit, fn) {
 }
 
 /** GET url until it answers 200 or the deadline passes. */
-async function waitHealthy(base, path, deadlineMs, isAlive = () => true) {
-  const rest = new Rest(base, { maxSockets: 1, timeoutMs: 2000 });
+async function waitHealthy(base, path, deadlineMs, isAlive = () => true, requestTimeoutMs = 2000) {
+  const rest = new Rest(base, { maxSockets: 1, timeoutMs: requestTimeoutMs });
   const end = Date.now() + deadlineMs;
   try {
     while (Date.now() < end) {
@@ -117,4 +148,4 @@ async function waitHealthy(base, path, deadlineMs, isAlive = () => true) {
   }
 }
 
-module.exports = { Rest, HttpError, pool, waitHealthy };
+module.exports = { Rest, MultiRest, HttpError, pool, waitHealthy };

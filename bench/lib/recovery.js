@@ -74,6 +74,13 @@ class HeldLog {
     }
   }
 
+  /** The connection dropped while a join was in flight: drop the held events (the next join
+   * asks for everything after lastSeq, so they come back in its `missed`). */
+  abortJoin() {
+    this.holding = false;
+    this.held = [];
+  }
+
   apply(seq, event, data) {
     if (seq <= this.lastSeq) {
       this.c.dupDropped++; // delivered again after it was applied: the server broke exactly-once
@@ -94,19 +101,43 @@ class HeldLog {
     this.lastSeq = seq;
   }
 
-  /** Against the feed's events (seq 1..head, in order) -> {lost, duplicated, extra}. */
+  /**
+   * Against the feed's events (seq 1..head, in order) -> {lost, holes, duplicated, extra}:
+   * lost = feed events never applied; holes = those of them below the last seq applied (the
+   * client moved past them: never coming back), the rest is a tail it has not caught up with.
+   */
   compare(feedEvents) {
     let lost = 0;
+    let holes = 0;
     let duplicated = 0;
     let head = 0;
     for (const ev of feedEvents) {
       const n = ev.seq < this.counts.length ? this.counts[ev.seq] : 0;
-      if (n === 0) lost++;
-      else if (n > 1) duplicated += n - 1;
+      if (n === 0) {
+        lost++;
+        if (ev.seq < this.lastSeq) holes++;
+      } else if (n > 1) duplicated += n - 1;
       head = Math.max(head, ev.seq);
     }
-    return { lost, duplicated, extra: Math.max(0, this.lastSeq - head) };
+    return { lost, holes, duplicated, extra: Math.max(0, this.lastSeq - head) };
   }
 }
 
-module.exports = { HeldLog, SessionBook, keyOf };
+/**
+ * A session's durable events with seq in (afterSeq, upTo], read from GET /feed in pages of 1,000
+ * with `rest` (a Rest) as `token`'s user. -> [{seq, event, data}]; throws on a non-200.
+ */
+async function readFeed(rest, sessionId, token, afterSeq, upTo = Infinity) {
+  const out = [];
+  for (let after = afterSeq, pages = 0; pages < 1000; pages++) {
+    const r = await rest.request('GET', `/group-sessions/${sessionId}/feed?after_seq=${after}&limit=1000`, { token });
+    if (r.status !== 200) throw new Error(`GET feed -> ${r.status}`);
+    for (const ev of r.body.events) if (ev.seq <= upTo) out.push(ev);
+    const last = r.body.events.length ? r.body.events[r.body.events.length - 1].seq : after;
+    if (!r.body.has_more || last >= upTo) break;
+    after = last;
+  }
+  return out;
+}
+
+module.exports = { HeldLog, SessionBook, keyOf, readFeed };

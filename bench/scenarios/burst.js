@@ -6,7 +6,7 @@
 // REVOTING->EXPLAINING (force).
 const { performance } = require('node:perf_hooks');
 const { setupRooms } = require('../lib/setup');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { median, LoadMeter, sleep, waitFor } = require('../lib/stats');
 
 const defaults = { members: 300, repeats: 10, pause: 500, timeout: 15 };
@@ -43,7 +43,7 @@ async function run({ server, rest, opts, secret, log }) {
     if (c.first === null) c.first = ms;
     c.last = ms;
   };
-  const clients = room.users.map((u) => new Client(server.base, u, room, { on: { 'round.advanced': onAdvanced } }));
+  const clients = room.users.map((u) => server.client(u, room, { on: { 'round.advanced': onAdvanced } }));
   const conn = await connectAndJoin(clients, { log });
   await sleep(500);
 

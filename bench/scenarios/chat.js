@@ -5,8 +5,7 @@
 // included: durable events go to the whole room), and to the last member's receipt.
 const { performance } = require('node:perf_hooks');
 const { setupRooms } = require('../lib/setup');
-const { Rest } = require('../lib/http');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { Samples, LoadMeter, ServerCpuMeter, NoiseMeter, sleep } = require('../lib/stats');
 
 const defaults = { rooms: 20, members: 10, rate: 10, duration: 20, warmup: 2, drain: 10 };
@@ -36,7 +35,16 @@ async function run({ server, rest, opts, secret, log }) {
   const e2e = new Samples();
   const counters = { receipts: 0, foreign: 0, dup: 0, seqGaps: 0, seqBackwards: 0 };
 
+  // Wire size: the Engine.IO message payloads every client receives after the joins settled
+  // (WebSocket frame payloads, frame headers excluded) per chat.message received meanwhile.
+  const rx = { on: false, bytes: 0, messages: 0 };
+  const countFrame = (packet) => {
+    if (!rx.on || packet.type !== 'message') return;
+    const d = packet.data;
+    rx.bytes += typeof d === 'string' ? 1 + Buffer.byteLength(d) : d.byteLength;
+  };
   const onMessage = (client, data) => {
+    if (rx.on) rx.messages++;
     if (data && typeof data.seq === 'number') {
       if (data.seq <= client.lastSeq) counters.seqBackwards++;
       else if (data.seq > client.lastSeq + 1) counters.seqGaps++;
@@ -59,17 +67,19 @@ async function run({ server, rest, opts, secret, log }) {
 
   const clients = [];
   for (const room of roomList) {
-    room.clients = room.users.map((u) => new Client(server.base, u, room, { on: { 'chat.message': onMessage } }));
+    room.clients = room.users.map((u) => server.client(u, room, { on: { 'chat.message': onMessage } }));
     for (const c of room.clients) {
       c.seen = new Set();
+      c.socket.io.on('open', () => c.socket.io.engine.on('packet', countFrame));
       clients.push(c);
     }
   }
   const conn = await connectAndJoin(clients, { log });
   await sleep(500);
+  rx.on = true;
 
   // Posts go through their own keep-alive pool so that queueing there counts in the latency.
-  const poster = new Rest(server.base, { maxSockets: 128 });
+  const poster = server.rest({ maxSockets: 128 });
   const postLat = new Samples();
   const failures = new Map();
   let inFlight = 0;
@@ -163,6 +173,7 @@ async function run({ server, rest, opts, secret, log }) {
       failures: Object.fromEntries(failures),
       incomplete: ok.length - all.n,
       stillInFlight: inFlight,
+      wireBytesPerMessage: rx.messages ? rx.bytes / rx.messages : NaN,
       ...counters,
     },
   };

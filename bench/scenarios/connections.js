@@ -3,7 +3,7 @@
 // (VmRSS of the server's process group) after setup and before connecting, versus after every
 // client has joined and things settled; the difference per connection. Also the connect+join rate.
 const { setupRooms } = require('../lib/setup');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { LoadMeter, sleep } = require('../lib/stats');
 
 const defaults = { clients: 2000, members: 50, settle: 3, concurrency: 50, idle: 25 };
@@ -24,7 +24,7 @@ async function run({ server, rest, opts, secret, log }) {
   const rooms = Math.ceil(o.clients / members);
   const { rooms: roomList, ms: setupMs } = await setupRooms(rest, { secret, rooms, members, log });
   const clients = [];
-  for (const room of roomList) for (const u of room.users) if (clients.length < o.clients) clients.push(new Client(server.base, u, room));
+  for (const room of roomList) for (const u of room.users) if (clients.length < o.clients) clients.push(server.client(u, room));
   await sleep(o.settle * 1000);
   const before = server.rssKiB();
 

@@ -10,7 +10,7 @@
 // consecutive emits are refused before their acks return (the refusals are counted).
 const { performance } = require('node:perf_hooks');
 const { setupRooms } = require('../lib/setup');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { Samples, LoadMeter, ServerCpuMeter, NoiseMeter, sleep } = require('../lib/stats');
 
 const defaults = { rooms: 35, members: 50, speakers: 25, rate: 2, duration: 20, warmup: 2, drain: 10 };
@@ -65,7 +65,7 @@ async function run({ server, rest, opts, secret, log }) {
   const clients = [];
   const speakerList = [];
   for (const room of roomList) {
-    room.clients = room.users.map((u) => new Client(server.base, u, room, { on: { 'chat.typing': onTyping } }));
+    room.clients = room.users.map((u) => server.client(u, room, { on: { 'chat.typing': onTyping } }));
     for (const c of room.clients) {
       c.ptr = new Int32Array(speakers).fill(-1);
       clients.push(c);

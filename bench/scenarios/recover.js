@@ -6,7 +6,7 @@
 const { performance } = require('node:perf_hooks');
 const { setupRooms } = require('../lib/setup');
 const { pool } = require('../lib/http');
-const { Client, connectAndJoin, closeAll } = require('../lib/clients');
+const { connectAndJoin, closeAll } = require('../lib/clients');
 const { Samples, LoadMeter, ServerCpuMeter, sleep } = require('../lib/stats');
 
 const defaults = { clients: 200, members: 50, events: 50 };
@@ -32,7 +32,7 @@ async function run({ server, rest, opts, secret, log }) {
   const live = { chat: 0 };
   const countLive = () => void live.chat++;
   const first = [];
-  for (const room of roomList) for (const u of room.users) if (first.length < o.clients) first.push(new Client(server.base, u, room, { on: { 'chat.message': countLive } }));
+  for (const room of roomList) for (const u of room.users) if (first.length < o.clients) first.push(server.client(u, room, { on: { 'chat.message': countLive } }));
   await connectAndJoin(first, { log });
   const lastSeqs = first.map((c) => c.lastSeq);
   closeAll(first);
@@ -53,7 +53,7 @@ async function run({ server, rest, opts, secret, log }) {
   const perClient = new Samples();
   const counters = { lost: 0, duplicates: 0, outOfOrder: 0, resync: 0, failedClients: 0, liveAfterRejoin: 0, missedTotal: 0 };
   const errors = new Map();
-  const second = first.map((c) => new Client(server.base, c.user, c.room, { on: { 'chat.message': () => void counters.liveAfterRejoin++ } }));
+  const second = first.map((c) => server.client(c.user, c.room, { on: { 'chat.message': () => void counters.liveAfterRejoin++ } }));
   const gen = new LoadMeter().start();
   const srv = new ServerCpuMeter(server).start();
   const t0 = performance.now();

@@ -471,4 +471,4 @@ function describe(o) {
   return `${x.clients} clients over ${x.sessions} sessions for ${x.minutes} min: ${x.chat} chat posts/s, ${x.typing} typing/s, ${x.leaves} leave+rejoin/s, ${x.reconnects} reconnects/s among ${Math.round(x.flaky * 100)} % flaky clients; RSS and fds every ${x.sample} s, slopes after ${x.warmup} s`;
 }
 
-module.exports = { name: 'soak', defaults, columns, run, describe, servers: ['ours'], rounds: 1, explicitOnly: true };
+module.exports = { name: 'soak', defaults, columns, run, describe, servers: ['ours'], rounds: 1, explicitOnly: true, topologies: ['single'] };

@@ -30,3 +30,23 @@ async def test_requests_get_503_with_a_clear_message_when_the_database_is_unreac
     assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable"
     assert alive.status_code == 200
     await service.database.dispose()
+
+
+async def test_a_write_that_finds_every_pooled_connection_busy_gets_503_and_changes_nothing(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    service = build(
+        make_settings(
+            postgres_url, tmp_path, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2
+        )
+    )
+    transport = httpx.ASGITransport(app=service.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with service.database.engine.connect():  # the pool's one connection, held
+            refused = await client.post("/groups", json={"name": "G"}, headers=auth("ana"))
+        listed = await client.get("/groups", headers=auth("ana"))
+
+    assert refused.status_code == 503
+    assert "database is unavailable" in refused.json()["message"]
+    assert listed.status_code == 200 and listed.json() == []
+    await service.database.dispose()

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from studygroups.domain.errors import (
@@ -86,6 +87,13 @@ def install(app: FastAPI) -> None:
             log.warning("database unavailable: %s", error.__class__.__name__)
             return error_response(503, "the database is unavailable; nothing was changed, retry")
         raise error
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_: Request, error: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for DB_POOL_TIMEOUT: nothing was run, so the
+        # answer is the outage's 503, not a 500 with a traceback.
+        log.warning("database unavailable: no pooled connection free within the pool timeout")
+        return error_response(503, "the database is unavailable; nothing was changed, retry")
 
     @app.exception_handler(OSError)
     async def connection_error(_: Request, error: OSError) -> JSONResponse:
