@@ -216,8 +216,18 @@ INTERNALS: tuple[Internal, ...] = (
     ),
     Internal(
         "socketio:AsyncRedisManager()",
-        ("_handle_emit", "_listen", "_redis_connect", "channel", "pubsub"),
-        "realtime/server.py (ClusterManager)",
+        (
+            "_handle_emit",
+            "_listen",
+            "_redis_connect",
+            "channel",
+            "pubsub",
+            "redis",
+            "connected",
+            "redis_url",
+            "redis_options",
+        ),
+        "realtime/server.py (ClusterManager; _redis_connect replaced to use a waiting pool)",
     ),
     Internal(
         "socketio:AsyncServer().manager",

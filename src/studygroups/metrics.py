@@ -92,6 +92,12 @@ class Metrics:
             "Connections refused because the user had MAX_SOCKETS_PER_USER sockets here",
             registry=self.registry,
         )
+        self.users_not_recorded = Counter(
+            "studygroups_users_not_recorded_total",
+            "Connections accepted though the user's record could not be written (database busy"
+            " or down); it is written at their next connection or REST call",
+            registry=self.registry,
+        )
         self.tokens_expired = Counter(
             "studygroups_socket_token_expired_total",
             "Sockets disconnected because their token expired",

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from studygroups.realtime.presence import LocalPresence
+from studygroups.realtime.redis_pool import POOL_SIZE, waiting_client
 
 log = logging.getLogger("studygroups.presence")
 
@@ -82,9 +83,20 @@ Expired = Callable[[str, str, str], Awaitable[None]]
 class RedisPresence:
     """The cluster's presence; `on_expired(session, userId, userName)` announces reaped users."""
 
-    def __init__(self, url: str, ttl_seconds: int, on_expired: Expired | None = None) -> None:
-        self._redis: Redis = Redis.from_url(
-            url, socket_connect_timeout=1.0, socket_timeout=2.0, decode_responses=True
+    def __init__(
+        self,
+        url: str,
+        ttl_seconds: int,
+        on_expired: Expired | None = None,
+        *,
+        pool_size: int = POOL_SIZE,
+    ) -> None:
+        self._redis: Redis = waiting_client(
+            url,
+            pool_size=pool_size,
+            socket_connect_timeout=1.0,
+            socket_timeout=2.0,
+            decode_responses=True,
         )
         self._ttl = ttl_seconds
         self._host = uuid.uuid4().hex

@@ -23,7 +23,8 @@ listed in compat.py and checked by tests/unit/test_compat.py):
   (packets.CheckedEngineServer).
 * Called as the library does: `packet_class`, `_handle_connect`, `_handle_disconnect`,
   `_handle_event`, `_handle_ack`, `_send_packet`, `environ`, `manager.sid_from_eio_sid`,
-  `manager.is_connected`; the Redis manager's `_redis_connect`, `pubsub` and `_handle_emit`
+  `manager.is_connected`; the Redis manager's `_redis_connect` (replaced), `pubsub`, `redis`,
+  `connected`, `redis_url`, `redis_options` and `_handle_emit`
   (extended), besides `_listen`, the hook pub/sub managers document; Engine.IO's
   `eio.sockets`, `AsyncSocket.close(wait=False)` and the `None` that ends an `AsyncSocket`'s
   queue (and so its WebSocket writer).
@@ -45,6 +46,7 @@ from studygroups.realtime.fanout import EventFrames, FastJson, queue_to_all
 from studygroups.realtime.inbound import CLIENT_EVENTS, InboundGate, Verdict, refusal, sample
 from studygroups.realtime.packets import CheckedEngineServer
 from studygroups.realtime.publisher import INTERNAL_EVENTS, NAMESPACE
+from studygroups.realtime.redis_pool import waiting_client
 
 log = logging.getLogger("studygroups.realtime")
 
@@ -101,6 +103,17 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.on_internal: InternalHandler | None = None
         self.on_subscribed: Callable[[], Awaitable[None]] | None = None
         self.subscribed = False
+
+    def _redis_connect(self) -> None:
+        """As the library's, on a pool where a publish waits for a free connection (see
+        redis_pool.py): the library's pool fails past 100 at once, and it gives up on a
+        publish after two failures."""
+        if urlsplit(self.redis_url).scheme.endswith("+sentinel"):
+            super()._redis_connect()
+            return
+        self.redis = waiting_client(self.redis_url, **self.redis_options)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     async def _listen(self) -> AsyncIterator[Any]:
         """The pub/sub manager's documented hook: the data of each message on the channel."""
