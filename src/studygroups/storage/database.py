@@ -15,6 +15,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -75,6 +76,14 @@ class Database:
             if self.checkpointer is not None:
                 event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
+        # several over rows that never change once committed. On PostgreSQL that spares the
+        # BEGIN and ROLLBACK round trips; SQLite starts no transaction for a SELECT anyway.
+        self._reader: AsyncEngine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -88,6 +97,13 @@ class Database:
 
     def session(self) -> AsyncSession:
         return self.sessions()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for a few reads outside any transaction: no ORM session, no
+        BEGIN or ROLLBACK (each statement sees the database as of its own start)."""
+        async with self._reader.connect() as connection:
+            yield connection
 
     async def ping(self) -> bool:
         try:
