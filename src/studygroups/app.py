@@ -23,6 +23,7 @@ from studygroups.api.connections import (
     share_guard,
 )
 from studygroups.api.deps import ApiState
+from studygroups.api.hot_path import HotChatPost
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
 from studygroups.api.routes import chat, console, dev, groups, ops, results, sessions, timers
 from studygroups.api.routes.ops import ReadinessCheck
@@ -210,6 +211,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
         api.include_router(dev.router)
         log.warning("development sign-in is on: POST /dev/token mints a token for anyone")
+    api.add_middleware(HotChatPost)  # added before CORS: inside it (api/hot_path.py)
     api.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.frontend_urls),

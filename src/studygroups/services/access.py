@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from studygroups.domain.errors import NotFound
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import can_facilitate, check_active_member
@@ -62,6 +64,17 @@ async def load_session(
     )
     check_active_member(access.group_status)
     return access
+
+
+async def member_head(db: AsyncConnection, session_id: str, user_id: str) -> int:
+    """The session's head, for an ACTIVE member of its group only: the refusals of
+    `load_session` (404 unknown, 403 not a member) from one row, without the ORM."""
+    found = await session_rows.head_and_membership(db, session_id, user_id)
+    if found is None:
+        raise NotFound("session not found")
+    head, group_status = found
+    check_active_member(_member_status(group_status))
+    return head
 
 
 @dataclass(frozen=True)

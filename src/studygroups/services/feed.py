@@ -9,7 +9,7 @@ from typing import Literal
 import orjson
 
 from studygroups.identity import Identity
-from studygroups.services.access import load_session
+from studygroups.services.access import member_head
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.storage import event_log
 from studygroups.storage.event_log import StoredEvent
@@ -42,14 +42,14 @@ class EventFeed:
         self._units = units
 
     async def head(self, session_id: str) -> int:
-        async with self._units(writing=False) as uow:
-            return await event_log.head(uow.db, session_id) or 0
+        async with self._units.reading() as db:
+            return await event_log.head(db, session_id) or 0
 
     async def between(self, session_id: str, after_seq: int, up_to: int) -> list[StoredEvent]:
         """Events with after_seq < seq ≤ up_to, in order."""
-        async with self._units(writing=False) as uow:
+        async with self._units.reading() as db:
             return await event_log.read_after(
-                uow.db, session_id, after_seq, limit=max(up_to - after_seq, 0), up_to=up_to
+                db, session_id, after_seq, limit=max(up_to - after_seq, 0), up_to=up_to
             )
 
     async def replay(
@@ -64,11 +64,11 @@ class EventFeed:
             return Replay([], "count")
         events: list[StoredEvent] = []
         size = 0
-        async with self._units(writing=False) as uow:
+        async with self._units.reading() as db:
             cursor = after_seq
             while cursor < up_to:
                 chunk = await event_log.read_after(
-                    uow.db, session_id, cursor, limit=min(REPLAY_CHUNK, up_to - cursor), up_to=up_to
+                    db, session_id, cursor, limit=min(REPLAY_CHUNK, up_to - cursor), up_to=up_to
                 )
                 if not chunk:
                     break
@@ -82,6 +82,5 @@ class EventFeed:
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
         """Only an ACTIVE member of the session's group may join its room; the session's head."""
-        async with self._units(writing=False) as uow:
-            access = await load_session(uow, session_id, identity.user_id)
-            return access.session.last_seq
+        async with self._units.reading() as db:
+            return await member_head(db, session_id, identity.user_id)

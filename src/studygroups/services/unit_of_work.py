@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studygroups.domain.events import DomainEvent
 from studygroups.storage import event_log
@@ -149,3 +150,7 @@ class UnitOfWorkFactory:
 
     def __call__(self, *, writing: bool = True) -> UnitOfWork:
         return UnitOfWork(self.database, self.publisher, self.clock, writing=writing)
+
+    def reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads that need no transaction and no ORM (the live path's)."""
+        return self.database.reading()

@@ -15,6 +15,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -22,6 +23,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from studygroups.storage.sqlite_checkpoint import (
+    CHECKPOINT_EVERY_SECONDS,
+    Checkpointer,
+    checkpointable_file,
+)
 from studygroups.storage.sqlite_driver import use_loop_statements
 
 log = logging.getLogger("studygroups.storage")
@@ -39,7 +45,13 @@ class Database:
     instead of failing with `database is locked`; PostgreSQL serialises per session row."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        pool_timeout: float = 10.0,
+        checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -51,13 +63,27 @@ class Database:
                 "pool_timeout": pool_timeout,
                 "pool_pre_ping": True,
             }
+        self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             create_sqlite_file_privately(url)
+            path = checkpointable_file(url)
+            if path is not None:
+                self.checkpointer = Checkpointer(path, checkpoint_every_seconds)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
-            use_loop_statements(self.engine)
+            use_loop_statements(self.engine, self.checkpointer)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if self.checkpointer is not None:
+                event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
+        # several over rows that never change once committed. On PostgreSQL that spares the
+        # BEGIN and ROLLBACK round trips; SQLite starts no transaction for a SELECT anyway.
+        self._reader: AsyncEngine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -72,6 +98,13 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessions()
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for a few reads outside any transaction: no ORM session, no
+        BEGIN or ROLLBACK (each statement sees the database as of its own start)."""
+        async with self._reader.connect() as connection:
+            yield connection
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as connection:
@@ -82,6 +115,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
 
 
 def create_sqlite_file_privately(url: str) -> None:
@@ -121,4 +156,11 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _no_autocheckpoint(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """The Checkpointer checkpoints the WAL on its thread; COMMITs on the loop never do."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()

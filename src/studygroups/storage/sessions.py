@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studygroups.storage.tables import (
     Activity,
@@ -76,6 +76,31 @@ _TAKE_SEQ_WITH_ROLES = (
         ),
     )
 )
+
+
+# A join's check in one row: the session's head and the caller's membership of its group.
+_HEAD_AND_MEMBERSHIP = (
+    select(_SESSIONS.c.last_seq, GroupMember.status)
+    .select_from(_SESSIONS)
+    .outerjoin(
+        GroupMember,
+        and_(GroupMember.group_id == _SESSIONS.c.group_id, GroupMember.user_id == _USER),
+    )
+    .where(_SESSIONS.c.id == _SESSION)
+)
+
+
+async def head_and_membership(
+    db: AsyncConnection, session_id: str, user_id: str
+) -> tuple[int, str | None] | None:
+    """(the session's last seq, `user_id`'s membership status in its group, None when not a
+    member), or None for an unknown session."""
+    parameters = {"user_id": user_id, "session_id": session_id}
+    row = (await db.execute(_HEAD_AND_MEMBERSHIP, parameters)).first()
+    if row is None:
+        return None
+    last_seq, status = row
+    return last_seq, status
 
 
 async def with_roles(

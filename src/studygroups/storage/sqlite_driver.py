@@ -1,4 +1,4 @@
-"""aiosqlite with statements run where they are cheapest: on the event loop, except COMMIT.
+"""aiosqlite with statements run where they are cheapest: on the event loop, COMMIT included.
 
 aiosqlite runs every sqlite3 call on its connection's thread, and SQLAlchemy's adapter makes
 four such calls per statement (open a cursor, execute, fetch all, close), each a queue put, a
@@ -6,8 +6,11 @@ thread wake-up and a loop wake-up: more than SQLite itself takes for this servic
 (indexed, a few rows, a local file in WAL mode). Here a statement is one call that does all
 four and keeps the rows, run on the event loop; fetching and closing read what was kept.
 
-COMMIT still goes to the connection's thread: that is where SQLite checkpoints the WAL, with an
-fsync, and the loop must not wait for a disk. A statement never waits for SQLite's write lock
+COMMIT runs on the loop too when the file's WAL checkpoints are left to a `Checkpointer`
+(storage/sqlite_checkpoint.py): in WAL mode with synchronous=NORMAL a COMMIT then only appends
+to the -wal file, and the fsyncs of a checkpoint happen on the checkpointer's thread. Without
+one (memory databases, URI filenames) COMMIT goes to the connection's thread as aiosqlite does,
+since SQLite would checkpoint inside it. A statement never waits for SQLite's write lock
 either: one process owns the file (docs/deployment.md), and its writers queue on the Database's
 asyncio lock before they write, so `busy_timeout` never blocks the loop. Transactions, errors
 and results are sqlite3's own, unchanged.
@@ -24,6 +27,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from studygroups.storage.sqlite_checkpoint import Checkpointer
 
 _Description = tuple[tuple[str, None, None, None, None, None, None], ...] | None
 
@@ -107,7 +112,10 @@ def _run_many(
 
 
 class LoopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose statements run on the loop and COMMIT on its thread."""
+    """An aiosqlite connection whose statements run on the loop, and COMMIT too when a
+    `Checkpointer` keeps the WAL's checkpoints off the loop."""
+
+    checkpointer: Checkpointer | None = None
 
     def cursor(self) -> LoopCursor:  # type: ignore[override]
         return LoopCursor(self)
@@ -116,6 +124,14 @@ class LoopConnection(aiosqlite.Connection):
         """`function(sqlite3 connection, *args)`, on the event loop (see the module's doc)."""
         return function(self._conn, *args)
 
+    async def commit(self) -> None:
+        if self.checkpointer is None:
+            await super().commit()  # SQLite may checkpoint (and fsync) in it: on the thread
+            return
+        if self._connection is not None:
+            self._connection.commit()
+            self.checkpointer.committed()
+
     async def rollback(self) -> None:
         """On the loop: a rollback writes nothing to disk. Outside a transaction (the pool resets
         every connection it gets back, also after a COMMIT) there is nothing to do."""
@@ -123,7 +139,7 @@ class LoopConnection(aiosqlite.Connection):
             self._connection.rollback()
 
 
-def _connect(database: str, **options: Any) -> LoopConnection:
+def _connect(database: str, checkpointer: Checkpointer | None, **options: Any) -> LoopConnection:
     """What aiosqlite.connect does, with LoopConnection."""
 
     def connector() -> sqlite3.Connection:
@@ -133,17 +149,23 @@ def _connect(database: str, **options: Any) -> LoopConnection:
         return connection
 
     connection = LoopConnection(connector, iter_chunk_size=64)
+    connection.checkpointer = checkpointer
     connection._thread.daemon = True  # as SQLAlchemy's adapter does with aiosqlite's own
     return connection
 
 
-def use_loop_statements(engine: AsyncEngine) -> None:
-    """Open the engine's SQLite connections as LoopConnection (the URL's options kept)."""
+def use_loop_statements(engine: AsyncEngine, checkpointer: Checkpointer | None = None) -> None:
+    """Open the engine's SQLite connections as LoopConnection (the URL's options kept); with a
+    `checkpointer`, which must then be the only one to checkpoint the file, they commit on the
+    loop."""
+
+    def connect(database: str, **options: Any) -> LoopConnection:
+        return _connect(database, checkpointer, **options)
 
     def do_connect(
         dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
     ) -> Any:
         dbapi: Any = dialect.loaded_dbapi
-        return dbapi.connect(*cargs, async_creator_fn=_connect, **cparams)
+        return dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
 
     event.listen(engine.sync_engine, "do_connect", do_connect)
