@@ -23,6 +23,7 @@ python-engineio through uvicorn's own protocol (`protocol.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -151,7 +152,13 @@ class NativeEngine:
     def flush(self) -> None:
         dirty, self._dirty = self._dirty, []
         for socket in dirty:
-            socket.flush()
+            try:
+                socket.flush()
+            except Exception:
+                # One transport failing must not leave the sockets after it with output that
+                # no flush is due for (`write` marks a socket dirty only when it had none).
+                log.exception("closing %s: writing to it failed", socket.sid)
+                socket.abort()
 
     # -- calls into python-socketio ----------------------------------------------------------
 
@@ -372,6 +379,16 @@ class NativeSocket(asyncio.Protocol):
         self.closed = True
         self._end(ws.NORMAL_CLOSURE)
 
+    def abort(self) -> None:
+        """Drop what waits and the connection at once; the application is told why."""
+        self._out = None
+        transport, self._transport = self._transport, None
+        self._connections.discard(self)
+        self._shut(ws.NORMAL_CLOSURE, self._engine.eio.reason.TRANSPORT_ERROR)
+        if transport is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing more to do
+                transport.abort()
+
     async def check_ping_timeout(self) -> bool:
         """python-engineio's monitor asks every socket; ours keeps its own timer."""
         return not self.closed
@@ -390,6 +407,16 @@ class NativeSocket(asyncio.Protocol):
 
     def _ping(self) -> None:
         if self.closing or self.closed:
+            return
+        if self._engine.eio.sockets.get(self.sid) is not self:
+            # python-socketio reaches a session only through `eio.sockets`: this socket would
+            # stay open on its heartbeat while missing every event. Closed, its client
+            # reconnects and catches up with lastSeq.
+            log.warning(
+                "closing %s: no longer the session's socket, it would miss events", self.sid
+            )
+            self.write(CLOSE_PACKET_FRAME)
+            self._shut(ws.GOING_AWAY, self._engine.eio.reason.SERVER_DISCONNECT)
             return
         self._awaiting_pong = True
         self.write(PING_FRAME)
