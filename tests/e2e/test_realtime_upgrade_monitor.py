@@ -42,31 +42,39 @@ class SlowToCheck:
         return True
 
 
-async def monitor_pass(eio: Any) -> asyncio.Task[None]:
-    """python-engineio's monitor, started now (its copy of the sockets is taken at once), with a
-    short pause between sockets instead of the ping timeout spread over them."""
+async def monitor_pass(eio: Any, first: SlowToCheck) -> asyncio.Task[None]:
+    """python-engineio's monitor, started now and held at its `first` socket: its copy of the
+    sockets is taken, with a short pause between sockets instead of the ping timeout spread
+    over them."""
     ping_timeout = eio.ping_timeout
     eio.ping_timeout = 0.01
     try:
         task: asyncio.Task[None] = asyncio.ensure_future(eio._service_task())
-        await asyncio.sleep(0)  # the copy is taken and the first socket checked
+        await asyncio.wait_for(first.checked.wait(), 5)
     finally:
         eio.ping_timeout = ping_timeout
     return task
 
 
-async def events_of(socket: aiohttp.ClientWebSocketResponse, name: str, timeout: float) -> Any:
-    """The data of the next `name` event on a raw Engine.IO WebSocket (pings answered)."""
+async def next_packet(socket: aiohttp.ClientWebSocketResponse, prefix: str, timeout: float) -> str:
+    """The next Engine.IO packet starting with `prefix` on a raw WebSocket (pings answered)."""
     while True:
         message = await socket.receive(timeout=timeout)
         assert message.type == aiohttp.WSMsgType.TEXT, message
         text = str(message.data)
         if text == "2":
             await socket.send_str("3")
-        elif text.startswith(f"42{NS},"):
-            event, data = json.loads(text[len(f"42{NS},") :])
-            if event == name:
-                return data
+        elif text.startswith(prefix):
+            return text
+
+
+async def event_of(socket: aiohttp.ClientWebSocketResponse, name: str, timeout: float) -> Any:
+    """The data of the next `name` event on a raw WebSocket."""
+    while True:
+        text = await next_packet(socket, f"42{NS},", timeout)
+        event, data = json.loads(text[len(f"42{NS},") :])
+        if event == name:
+            return data
 
 
 async def test_a_session_upgraded_during_a_slow_monitor_pass_keeps_receiving_room_events(
@@ -91,23 +99,23 @@ async def test_a_session_upgraded_during_a_slow_monitor_pass_keeps_receiving_roo
             async with session.ws_connect(url) as socket:
                 await socket.send_str("2probe")
                 assert (await socket.receive(timeout=5)).data == "3probe"
-                monitor = await monitor_pass(eio)
-                await asyncio.wait_for(slow.checked.wait(), 5)
+                monitor = await monitor_pass(eio, slow)
 
                 await socket.send_str("5")  # the session moves onto the WebSocket
                 join = json.dumps(["joinSession", {"sessionId": scenario.session_id}])
                 await socket.send_str(f"42{NS},1{join}")
-                ack = await socket.receive(timeout=5)
-                assert str(ack.data).startswith(f"43{NS},1")
+                joined = await next_packet(socket, f"43{NS},1", timeout=5)
+                assert '"success":true' in joined
                 assert isinstance(eio.sockets.get(sid), NativeSocket)
 
                 slow.release.set()  # the monitor goes on to bo's retired polling socket
                 await asyncio.wait_for(after.checked.wait(), 5)  # and past it
 
                 await scenario.chat("ana", "after the monitor's pass")
-                message = await events_of(socket, "chat.message", timeout=5)
+                message = await event_of(socket, "chat.message", timeout=5)
                 assert message["message"] == "after the monitor's pass"
     finally:
+        slow.release.set()  # the server's own monitor may be waiting on it too
         if monitor is not None:
             monitor.cancel()
         eio.sockets.pop(slow.sid, None)
