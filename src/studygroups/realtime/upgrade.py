@@ -75,7 +75,7 @@ class UpgradingSocket(NativeSocket):
         polling.closing = True
         self._session = polling.session
         sockets[self.sid] = self
-        self._engine.slim_environ(self.sid)
+        self._slim_environ()
         queue = polling.queue
         while not queue.empty():
             pkt = queue.get_nowait()
@@ -83,6 +83,15 @@ class UpgradingSocket(NativeSocket):
             if pkt is not None and pkt.packet_type != eio_packet.NOOP:
                 self.write(packet_frame(pkt))
         self._arm_ping()
+
+    def _slim_environ(self) -> None:
+        """The environ of a session that began on long-polling holds its first request's ASGI
+        objects (scope, receive, send, body reader); keep only the plain string entries, as a
+        native session's environ has."""
+        environs = self._engine.environs
+        environ = environs.get(self.sid)
+        if environ is not None:
+            environs[self.sid] = {k: v for k, v in environ.items() if isinstance(v, str)}
 
     def _abandon(self, code: int) -> None:
         """Close this WebSocket and leave the session on long-polling."""
