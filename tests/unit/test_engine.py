@@ -4,6 +4,7 @@ turn leave as one, in order; a client that stops reading is cut off; closing end
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import engineio
@@ -42,12 +43,32 @@ class RecordingTransport:
         self.aborted = self.closed = True
 
 
+class FailingTransport(RecordingTransport):
+    """A transport whose writes raise, as a broken connection's may."""
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("the handle is closed")
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for `condition`, a few heartbeats at most."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
 async def opened(
-    transport: RecordingTransport, handlers: dict[str, Any] | None = None
+    transport: RecordingTransport,
+    handlers: dict[str, Any] | None = None,
+    engine: NativeEngine | None = None,
+    **options: Any,
 ) -> tuple[NativeEngine, NativeSocket]:
-    eio = engineio.AsyncServer(async_mode="asgi")
-    eio.handlers.update(handlers or {})
-    engine = NativeEngine(eio)
+    if engine is None:
+        eio = engineio.AsyncServer(async_mode="asgi", **options)
+        eio.handlers.update(handlers or {})
+        engine = NativeEngine(eio)
     socket = NativeSocket(engine, set())
     assert REQUEST is not None
     socket.start(transport, REQUEST, {})  # type: ignore[arg-type]
@@ -92,6 +113,51 @@ async def test_a_client_that_stops_reading_is_cut_off_once_its_backlog_passes_th
     await asyncio.sleep(0)
 
     assert transport.aborted
+
+
+async def test_a_transport_that_fails_to_write_is_aborted_and_the_others_still_get_theirs() -> None:
+    engine, broken = await opened(RecordingTransport())
+    healthy = RecordingTransport()
+    _, socket = await opened(healthy, engine=engine)
+    broken._transport = FailingTransport()  # type: ignore[assignment]  # broke since it opened
+
+    broken.write(b"event")
+    socket.write(b"event")
+    await asyncio.sleep(0)
+    socket.write(b"next")
+    await asyncio.sleep(0)
+
+    assert healthy.writes == [b"event", b"next"]
+    assert broken.closing
+    assert broken.sid not in engine.eio.sockets
+
+
+async def test_a_socket_the_session_no_longer_reaches_is_closed_at_its_next_heartbeat() -> None:
+    reasons: list[str] = []
+
+    async def disconnected(sid: str, reason: str) -> None:
+        reasons.append(reason)
+
+    transport = RecordingTransport()
+    engine, socket = await opened(transport, {"disconnect": disconnected}, ping_interval=0.01)
+    del engine.eio.sockets[socket.sid]  # as python-engineio's monitor once did (upgrade.py)
+    socket.data_received(ws_client_text("3"))  # the client answers the heartbeat
+
+    await until(lambda: transport.closed)
+
+    assert transport.writes[-2:] == [ws.text_frame("1"), ws.close_frame(ws.GOING_AWAY)]
+    assert reasons == [engine.eio.reason.SERVER_DISCONNECT]
+
+
+async def test_a_socket_the_session_still_reaches_is_pinged_at_its_heartbeat() -> None:
+    transport = RecordingTransport()
+    _, socket = await opened(transport, ping_interval=0.01)
+    socket.data_received(ws_client_text("3"))  # the client answers the heartbeat
+
+    await until(lambda: ws.text_frame("2") in transport.writes)
+
+    assert not transport.closed
+    assert not socket.closing
 
 
 async def test_closing_tells_the_application_sends_close_and_ends_the_websocket() -> None:

@@ -13,16 +13,19 @@ they connect straight over it (`transports: ["websocket"]`) or upgrade from long
   socket (`NativeEngine.flush`); a room broadcast writes the same pre-framed bytes to every
   member (see fanout.py).
 * The heartbeat is a timer per connection, not a task; incoming messages run the library's
-  handler in a short-lived task each, as python-engineio does with `async_handlers`.
+  handler in a short-lived task each, as python-engineio does with `async_handlers`. A socket
+  no longer in `eio.sockets` (nothing can reach it) is closed at its next heartbeat.
 
-A long-polling session that upgrades to WebSocket moves onto a `NativeSocket` too (upgrade.py).
-Everything else — long-polling itself, refused origins, bad versions — is left to
-python-engineio through uvicorn's own protocol (`protocol.py`).
+Which upgrade requests are served here is decided in handshake.py. A long-polling session that
+upgrades to WebSocket moves onto a `NativeSocket` too (upgrade.py). Everything else —
+long-polling itself, refused origins, bad versions — is left to python-engineio through
+uvicorn's own protocol (`protocol.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -71,76 +74,6 @@ class NativeEngine:
         self._dirty: list[NativeSocket] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    # -- which upgrades are ours -------------------------------------------------------------
-
-    def accepts(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
-        """A new Engine.IO 4 session asking for the WebSocket transport from an allowed origin;
-        anything else goes to python-engineio, which also answers the errors."""
-        return self._allowed(request, environ) and "sid" not in request.query
-
-    def upgradable(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> Any | None:
-        """The long-polling socket this request upgrades to WebSocket, if it may (upgrade.py)."""
-        sid = request.query.get("sid")
-        if not sid or not self.eio.allow_upgrades or not self._allowed(request, environ):
-            return None
-        socket = self.eio.sockets.get(sid[0])
-        if (
-            socket is None
-            or isinstance(socket, NativeSocket)
-            or not socket.connected
-            or socket.upgraded
-            or socket.upgrading
-            or socket.closing
-            or socket.closed
-        ):
-            return None
-        return socket
-
-    def _allowed(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
-        if request.path not in self.paths or not request.is_plain_websocket_upgrade():
-            return False
-        query = request.query
-        if (
-            query.get("EIO") != ["4"]
-            or query.get("transport") != ["websocket"]
-            or "websocket" not in self.eio.transports
-        ):
-            return False
-        origin = request.headers.get("origin")
-        if origin and self.eio.cors_allowed_origins != []:
-            allowed = self.eio._cors_allowed_origins(environ)
-            if allowed is not None and origin not in allowed:
-                return False
-        return True
-
-    @staticmethod
-    def environ(request: ws.UpgradeRequest, client: Any, scheme: str) -> dict[str, Any]:
-        """The WSGI-style environ python-socketio hands to the connect handler. The handshake's
-        own headers (key, version, extensions) are left out: nothing reads them later."""
-        host, port = client if isinstance(client, tuple) else ("", 0)
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "PATH_INFO": request.path,
-            "QUERY_STRING": request.query_string,
-            "REMOTE_ADDR": host,
-            "REMOTE_PORT": str(port),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": scheme,
-        }
-        for name, value in request.headers.items():
-            if name.startswith("sec-websocket-") or name in ("connection", "upgrade"):
-                continue
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
-        return environ
-
-    def slim_environ(self, sid: str) -> None:
-        """The environ of a session that began on long-polling holds its first request's ASGI
-        objects (scope, receive, send, body reader); keep only the plain string entries, as a
-        native session's environ has."""
-        environ = self.environs.get(sid)
-        if environ is not None:
-            self.environs[sid] = {k: v for k, v in environ.items() if isinstance(v, str)}
-
     # -- outgoing: one write per socket per loop turn -----------------------------------------
 
     def mark_dirty(self, socket: NativeSocket) -> None:
@@ -151,7 +84,13 @@ class NativeEngine:
     def flush(self) -> None:
         dirty, self._dirty = self._dirty, []
         for socket in dirty:
-            socket.flush()
+            try:
+                socket.flush()
+            except Exception:
+                # One transport failing must not leave the sockets after it with output that
+                # no flush is due for (`write` marks a socket dirty only when it had none).
+                log.exception("closing %s: writing to it failed", socket.sid)
+                socket.abort()
 
     # -- calls into python-socketio ----------------------------------------------------------
 
@@ -372,6 +311,16 @@ class NativeSocket(asyncio.Protocol):
         self.closed = True
         self._end(ws.NORMAL_CLOSURE)
 
+    def abort(self) -> None:
+        """Drop what waits and the connection at once; the application is told why."""
+        self._out = None
+        transport, self._transport = self._transport, None
+        self._connections.discard(self)
+        self._shut(ws.NORMAL_CLOSURE, self._engine.eio.reason.TRANSPORT_ERROR)
+        if transport is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing more to do
+                transport.abort()
+
     async def check_ping_timeout(self) -> bool:
         """python-engineio's monitor asks every socket; ours keeps its own timer."""
         return not self.closed
@@ -390,6 +339,16 @@ class NativeSocket(asyncio.Protocol):
 
     def _ping(self) -> None:
         if self.closing or self.closed:
+            return
+        if self._engine.eio.sockets.get(self.sid) is not self:
+            # python-socketio reaches a session only through `eio.sockets`: this socket would
+            # stay open on its heartbeat while missing every event. Closed, its client
+            # reconnects and catches up with lastSeq.
+            log.warning(
+                "closing %s: no longer the session's socket, it would miss events", self.sid
+            )
+            self.write(CLOSE_PACKET_FRAME)
+            self._shut(ws.GOING_AWAY, self._engine.eio.reason.SERVER_DISCONNECT)
             return
         self._awaiting_pong = True
         self.write(PING_FRAME)

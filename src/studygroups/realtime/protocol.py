@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from studygroups.compat import WebSocketsSansIOProtocol
 from studygroups.metrics import Metrics
+from studygroups.realtime import handshake
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.engine import NativeEngine, NativeSocket
@@ -89,14 +90,14 @@ class UpgradeProtocol(asyncio.Protocol):
         if request is not None and native is not None:
             engine = native.engine
             scheme = "https" if transport.get_extra_info("sslcontext") else "http"
-            environ = NativeEngine.environ(request, transport.get_extra_info("peername"), scheme)
+            environ = handshake.environ_of(request, transport.get_extra_info("peername"), scheme)
             connections = self._server_state.connections
-            if engine.accepts(request, environ):
+            if handshake.accepts(engine, request, environ):
                 native.metrics.websockets.labels("native").inc()
                 socket = NativeSocket(engine, connections)
                 socket.start(transport, request, environ)
                 return socket
-            polling = engine.upgradable(request, environ)
+            polling = handshake.upgradable(engine, request, environ)
             if polling is not None:
                 native.metrics.websockets.labels("upgrade").inc()
                 upgrading = UpgradingSocket(engine, connections, polling)

@@ -6,7 +6,8 @@ ends the pending poll with a NOOP; the client then sends `5` (upgrade) and from 
 only WebSocket. At `5` the `UpgradingSocket` takes the session over: it replaces the polling
 socket in `eio.sockets` (same sid, same python-socketio rooms and namespaces), carries its
 session over, and first sends whatever was queued for the polling socket meanwhile, so nothing
-is lost or reordered. The polling socket is retired without a disconnect. If the WebSocket
+is lost or reordered. The polling socket is retired without a disconnect, as `closing` (see
+`_take_over`: python-engineio's monitor may still hold it). If the WebSocket
 fails before `5`, the session simply stays on long-polling, as with python-engineio.
 """
 
@@ -66,10 +67,15 @@ class UpgradingSocket(NativeSocket):
             return
         polling.upgrading = False
         polling.upgraded = True
-        polling.closed = True  # retired: its heartbeat stops and nothing reads its queue any more
+        # Retired as `closing`, never `closed`: its heartbeat stops and `close` does nothing, as
+        # with `closed`; but python-engineio's monitor, walking a copy of `eio.sockets` taken
+        # before this moment, deletes `eio.sockets[sid]` for a socket it finds closed, which
+        # would now take this WebSocket out of every broadcast while it stays open. It skips a
+        # closing one.
+        polling.closing = True
         self._session = polling.session
         sockets[self.sid] = self
-        self._engine.slim_environ(self.sid)
+        self._slim_environ()
         queue = polling.queue
         while not queue.empty():
             pkt = queue.get_nowait()
@@ -77,6 +83,15 @@ class UpgradingSocket(NativeSocket):
             if pkt is not None and pkt.packet_type != eio_packet.NOOP:
                 self.write(packet_frame(pkt))
         self._arm_ping()
+
+    def _slim_environ(self) -> None:
+        """The environ of a session that began on long-polling holds its first request's ASGI
+        objects (scope, receive, send, body reader); keep only the plain string entries, as a
+        native session's environ has."""
+        environs = self._engine.environs
+        environ = environs.get(self.sid)
+        if environ is not None:
+            environs[self.sid] = {k: v for k, v in environ.items() if isinstance(v, str)}
 
     def _abandon(self, code: int) -> None:
         """Close this WebSocket and leave the session on long-polling."""
