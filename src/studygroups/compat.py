@@ -167,13 +167,17 @@ INTERNALS: tuple[Internal, ...] = (
         (
             "_async",
             "_cors_allowed_origins",
+            "_service_task",
             "create_queue",
             "generate_id",
             "handlers",
             "reason",
             "sockets",
         ),
-        "realtime/engine.py, upgrade.py, fanout.py, bounds.py, packets.py, server.py",
+        "realtime/engine.py, upgrade.py, fanout.py, bounds.py, packets.py, server.py;"
+        " _service_task is the monitor that skips `closing` sockets and deletes `closed` ones"
+        " by sid (upgrade.py retires a polling socket as closing; the upgrade-monitor test"
+        " drives it)",
     ),
     Internal(
         "engineio.async_socket:AsyncSocket()",
