@@ -272,10 +272,22 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await say(sam, sent[3])
         expected = [sent[0], sent[1], "alert(1)mass cancels", sent[3]]
         await expect(tim.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
+        # Offline, what Cleo sends is not lost: it stays in the box and the page says why.
+        await say(cleo, "sorry, I dropped")
+        await expect(cleo.locator(".toast")).to_have_text(
+            "Not sent: you are offline — it stays in the box.", timeout=WAIT
+        )
+        await expect(cleo.get_by_label("Message", exact=True)).to_have_value("sorry, I dropped")
         await shoot({"desktop": cleo}, shots, "3-reconnecting")
         await cleo.context.set_offline(False)
         await expect(cleo.locator("#connection")).to_have_text("Live", timeout=WAIT)
         await expect(cleo.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
+        # Back online, Send delivers it once and empties the box.
+        await cleo.get_by_role("button", name="Send").click()
+        expected.append("sorry, I dropped")
+        for page in pages.values():
+            await expect(page.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
+        await expect(cleo.get_by_label("Message", exact=True)).to_have_value("")
         await expect(sam.locator(".receipts")).to_contain_text("Seen by", timeout=WAIT)
         await shoot({"desktop": fay, "phone": tim}, shots, "3-discussion")
         # The TIMEKEEPER cuts the discussion short: time is up on every page (the phase stays
@@ -326,7 +338,12 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         removal.on("console", watch.console)
         await removal.goto(server.url + "/#/")
         await removal.get_by_role("link", name="Physics <i>101</i>").click()
+        # Removing asks first, in place; Cancel keeps her.
         await removal.get_by_role("button", name="Remove Cleo").click()
+        await removal.get_by_role("button", name="Cancel").click()
+        await expect(removal.locator(".members")).to_contain_text("Cleo")
+        await removal.get_by_role("button", name="Remove Cleo").click()
+        await removal.get_by_role("button", name="Yes, remove Cleo").click()
         await expect(removal.locator(".members")).not_to_contain_text("Cleo", timeout=WAIT)
         await say(cleo, "still here?")
         await expect(cleo.locator(".removed")).to_contain_text("you were removed", timeout=WAIT)
@@ -334,6 +351,7 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
 
         # The facilitator finishes: the session report, and its CSV downloaded for real.
         await fay.get_by_role("button", name="Finish the session").click()
+        await fay.get_by_role("button", name="Yes, finish the session").click()
         await expect(fay.locator("#session-title")).to_have_text("Session · FINISHED", timeout=WAIT)
         await fay.reload()  # a cold load of the session page, measured
         report = fay.locator(".report")

@@ -18,16 +18,26 @@ export function createChat({ S, api, live, me, sessionId, groupId, act, schedule
     }
   });
   let roundIndex = 1;
-  const form = h("form", { class: "chat-form", onSubmit: (e) => {
+  let sending = false;
+  const send = h("button", { type: "submit" }, "Send");
+  // The text leaves the box only once the server has it: a failed send keeps it to send again.
+  const form = h("form", { class: "chat-form", onSubmit: async (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
-    input.value = "";
+    if (!text || sending) return;
+    sending = true;
     live.typing(sessionId, false);
     typingSent = 0;
-    act(api.postChat(groupId, sessionId, roundIndex, text), (m) => { addMessage(m); schedule(); });
-  } }, field("Message", input), h("button", { type: "submit" }, "Send"));
-  const node = h("section", { class: "card chat", "aria-labelledby": "chat-h" }, h("h3", { id: "chat-h" }, "Chat"), log, typingLine, receipts, form);
+    const answer = await act(api.postChat(groupId, sessionId, roundIndex, text), (m) => { addMessage(m); schedule(); },
+      { action: "Not sent", kept: true });
+    sending = false;
+    if (answer && input.value.trim() === text) input.value = "";
+  } }, field("Message", input), send);
+  // The API strips anything like an HTML tag from messages: said once, under the box.
+  const hint = h("small", { class: "hint", id: "chat-hint" }, "Text only: anything like an HTML tag is removed.");
+  input.setAttribute("aria-describedby", "chat-hint");
+  const closedNote = h("p", { class: "closed-note", role: "status" });
+  const node = h("section", { class: "card chat", "aria-labelledby": "chat-h" }, h("h3", { id: "chat-h" }, "Chat"), log, typingLine, receipts, form, hint, closedNote);
 
   let shown = 0;
   let lastRead = null;
@@ -45,8 +55,14 @@ export function createChat({ S, api, live, me, sessionId, groupId, act, schedule
     live.markRead(sessionId, last.id);
   }
 
-  function render(round) {
+  function render(d, round) {
     roundIndex = round.round_index;
+    const finished = d.status === "FINISHED";
+    if (input.disabled !== finished) {
+      input.disabled = finished;
+      send.disabled = finished;
+      closedNote.textContent = finished ? "The session is finished: the chat is read-only." : "";
+    }
     if (S.chat.length > shown) {
       const batch = document.createDocumentFragment();
       for (; shown < S.chat.length; shown++) {

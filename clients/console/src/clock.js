@@ -5,6 +5,13 @@ import { h, replace, field } from "./dom.js";
 
 export const TIMED = { VOTING: "vote_sec", DISCUSSING: "discuss_sec", REVOTING: "revote_sec", EXPLAINING: "explain_sec" };
 
+// The API's refusals of a timer action (API.md section 5) in a short sentence.
+const TIMER_REFUSED = {
+  400: "Seconds: a whole number from 1 to 3600.",
+  403: "Only the facilitator and the timekeeper keep the time.",
+  409: "The timer cannot do that now: the phase has moved on or its timer already changed.",
+};
+
 export function createClock({ S, api, sessionId, act, keyed, myRole, currentRound }) {
   const countdown = h("p", { class: "countdown", role: "timer", "aria-live": "off" });
   const controls = h("div", { class: "timer-slot" });
@@ -24,13 +31,24 @@ export function createClock({ S, api, sessionId, act, keyed, myRole, currentRoun
 
   function timerControls(round, t) {
     const seconds = h("input", { type: "number", min: 1, max: 3600, value: 30, required: true });
-    const send = (action, withSeconds) => act(api.timer(sessionId, round.round_index, action, withSeconds ? Number(seconds.value) : undefined));
+    const problem = h("p", { class: "error", role: "alert" });
+    // Seconds out of 1..3600 are refused here: no request the server would refuse anyway.
+    const send = (action, withSeconds) => {
+      const value = Number(seconds.value);
+      if (withSeconds && !(Number.isInteger(value) && value >= 1 && value <= 3600)) {
+        replace(problem, "Seconds: a whole number from 1 to 3600.");
+        seconds.focus();
+        return;
+      }
+      replace(problem);
+      act(api.timer(sessionId, round.round_index, action, withSeconds ? value : undefined), null, { action: "The timer did not change", known: TIMER_REFUSED });
+    };
     return h("div", { class: "timer-controls", role: "group", "aria-label": "Timer" },
       t.state === "RUNNING" ? h("button", { type: "button", onClick: () => send("pause") }, "Pause") : null,
       t.state === "PAUSED" ? h("button", { type: "button", class: "primary", onClick: () => send("resume") }, "Resume") : null,
       field("Seconds", seconds),
       h("button", { type: "button", onClick: () => send("extend", true) }, "Add time"),
-      h("button", { type: "button", onClick: () => send("set", true) }, "Set time"));
+      h("button", { type: "button", onClick: () => send("set", true) }, "Set time"), problem);
   }
 
   // Called every 250 ms and after each render: only the text changes, and only when it must.

@@ -59,9 +59,24 @@ export function frameScheduler(render) {
   };
 }
 
+// At most three toasts (the oldest goes), each gone after five seconds or when tapped.
+const TOASTS_AT_MOST = 3;
 export function toast(text) {
   const region = document.getElementById("toasts");
-  const node = h("div", { class: "toast" }, text);
+  while (region.children.length >= TOASTS_AT_MOST) region.firstElementChild.remove();
+  const node = h("div", { class: "toast", onClick: () => node.remove() }, text);
   region.appendChild(node);
   setTimeout(() => node.remove(), 5000);
+}
+
+// A destructive one-click action asks first, in place: the button becomes "Yes, …" and
+// "Cancel" (no window.confirm).
+export function confirming(label, yesLabel, onYes, props = {}) {
+  const slot = h("span", { class: "confirming" });
+  const ask = () => replace(slot,
+    h("button", { type: "button", class: "danger small", onClick: () => { reset(); onYes(); } }, yesLabel),
+    h("button", { type: "button", class: "small", onClick: () => { reset(); slot.firstElementChild.focus(); } }, "Cancel"));
+  const reset = () => replace(slot, h("button", { type: "button", class: "danger", ...props, onClick: () => { ask(); slot.firstElementChild.focus(); } }, label));
+  reset();
+  return slot;
 }

@@ -1,8 +1,9 @@
 // The facilitator's tools: start, advance (the gate's missing members, then "Force"), live
 // vote progress, the question editor (options, correct option, per-phase timers) and finish.
 // The editor folds away once its question is saved, so on a phone the next step is in reach.
-import { h, replace, field, toast } from "./dom.js";
+import { h, replace, field, toast, confirming } from "./dom.js";
 import { PHASE_LABEL } from "./panels.js";
+import { describe } from "./errors.js";
 
 const NEXT = { CREATED: "VOTING", VOTING: "DISCUSSING", DISCUSSING: "REVOTING", REVOTING: "EXPLAINING", EXPLAINING: "DONE" };
 const TIMER_LABEL = { vote_sec: "Vote (s)", discuss_sec: "Discussion (s)", revote_sec: "Revote (s)", explain_sec: "Explanation (s)" };
@@ -31,7 +32,7 @@ export function createFacilitator(ctx) {
       if (d.status === "RUNNING" && NEXT[round.status]) parts.push(advanceControls(round));
       replace(actions, ...parts);
       replace(finish, d.status === "RUNNING" || d.status === "POST"
-        ? h("button", { type: "button", class: "danger", onClick: () => act(api.setStatus(sessionId, "FINISHED")) }, "Finish the session")
+        ? confirming("Finish the session", "Yes, finish the session", () => act(api.setStatus(sessionId, "FINISHED")))
         : null);
     });
     const p = round.vote_progress;
@@ -81,7 +82,8 @@ export function createFacilitator(ctx) {
         body.timers = {};
         for (const input of form.querySelectorAll("[data-timer]")) body.timers[input.dataset.timer] = Number(input.value);
       }
-      act(api.prompt(sessionId, round.round_index, body), () => { editor.dataset.dirty = ""; replace(saved, "Question saved."); });
+      act(api.prompt(sessionId, round.round_index, body), () => { editor.dataset.dirty = ""; replace(saved, "Question saved."); },
+        { action: "Not saved", kept: true });
     } },
       field("Question", text), field("Options, one a line", options),
       "correct_option" in round ? field("Correct option", correct) : null,
@@ -107,7 +109,7 @@ export function createFacilitator(ctx) {
             S.gate = { round: round.round_index, missing: error.body.missing, required: error.body.required, current: error.body.current };
             keyed.reset("actions");
             schedule();
-          } else toast(error.message);
+          } else toast(describe(error));
         }
       } }, `Move to: ${PHASE_LABEL[to]}`));
     if (gate) {

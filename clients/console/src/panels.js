@@ -59,7 +59,8 @@ export function createPhasePanel({ api, sessionId, act, keyed, myRole }) {
       if (choice.value) payload.group_choice = choice.value;
       const keyTerms = terms.value.split(",").map((t) => t.trim()).filter(Boolean);
       if (keyTerms.length) payload.key_terms = keyTerms;
-      act(api.submit(sessionId, round.round_index, "GROUP_EXPLANATION_SUBMIT", payload), () => replace(done, "Explanation saved."));
+      act(api.submit(sessionId, round.round_index, "GROUP_EXPLANATION_SUBMIT", payload), () => replace(done, "Explanation saved."),
+        { action: "Not saved", kept: true });
     } },
       field("The group's explanation", text), field("The group's answer", choice), field("Key terms", terms),
       h("button", { type: "submit", class: "primary" }, "Save the explanation"), done);

@@ -9,6 +9,7 @@ import { createFacilitator } from "./facilitator.js";
 import { createPhasePanel, PHASE_LABEL } from "./panels.js";
 import { createChat } from "./chat.js";
 import { createResults } from "./results.js";
+import { describe } from "./errors.js";
 
 const LOBBY_EVERY_MS = 500;
 
@@ -171,9 +172,10 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     return refetching;
   }
 
-  // Runs a user's action: its answer to `done`, a refusal as a toast (a 403 to a member who
-  // does not facilitate means they were removed).
-  async function act(promise, done) {
+  // Runs a user's action: its answer to `done`, a refusal as a toast in people's words (a 403
+  // to a member who does not facilitate means they were removed); `how` says what failed and
+  // whether the typed text was kept (errors.js). Null when it failed.
+  async function act(promise, done, how) {
     try {
       const answer = await promise;
       if (done) done(answer);
@@ -181,7 +183,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       return answer;
     } catch (error) {
       if (error.status === 403 && !S.detail?.viewer_can_facilitate) markRemoved();
-      else toast(error.message);
+      else toast(describe(error, how));
       return null;
     }
   }
@@ -233,7 +235,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     clock.render(d, round);
     facil.render(d, round);
     phase.render(d, round);
-    chat.render(round);
+    chat.render(d, round);
     results.render(d);
     if (!rendered) {
       rendered = true;
