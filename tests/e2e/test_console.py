@@ -171,8 +171,12 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
             ).click()
             await expect(page.get_by_role("heading", name="Physics <i>101</i>")).to_be_visible()
 
+        # The group page follows the accepted invitations by itself (no reload).
+        for user_id in (SCRIBE, TIMEKEEPER, CLARIFIER):
+            await expect(fay.locator(".members li", has_text=user_id)).to_contain_text(
+                "ACTIVE", timeout=WAIT
+            )
         # A session: everyone in the lobby with their role.
-        await fay.reload()
         await fay.get_by_role("button", name="Create the session").click()
         await expect(fay.locator("#connection")).to_have_text("Live", timeout=WAIT)
         for page in (sam, tim, cleo):
@@ -202,6 +206,8 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await fay.get_by_role("button", name="Move to: Vote").click()
         for page in pages.values():
             await expect(page.locator(".phase h3")).to_have_text("Vote", timeout=WAIT)
+        # "Question saved." was about the draft: gone once the round has started.
+        await expect(fay.get_by_text("Question saved.")).to_have_count(0)
         await every_countdown(pages, r"^0:[0-4]\d$")  # 45 s, not the layer's 60
         await vote(sam, "Both the same")
         await vote(tim, "The hammer")
@@ -224,6 +230,11 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await shoot({"facilitator-phone": fay}, shots, "2-vote")
         await fay.set_viewport_size(DESKTOP)
 
+        # Seconds out of 1..3600 are refused in the page, no request sent.
+        await timer_action(fay, "Add time", 0)
+        await expect(fay.get_by_role("group", name="Timer").get_by_role("alert")).to_have_text(
+            "Seconds: a whole number from 1 to 3600."
+        )
         # The facilitator pauses, resumes and adds a minute: every page follows.
         await timer_action(fay, "Pause")
         await every_countdown(pages, r"^0:[0-4]\d \(paused\)$")
@@ -321,6 +332,10 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await expect(tim.locator(".shared-card")).to_contain_text(
             "every mass falls alike", timeout=WAIT
         )
+        # Once the card is there nobody is told the scribe is still writing; the scribe is
+        # not told their own card has arrived.
+        await expect(tim.locator(".phase")).not_to_contain_text("The scribe is writing")
+        await expect(sam.locator(".toast", has_text="shared card")).to_have_count(0)
         await shoot({"desktop": sam, "phone": tim}, shots, "5-explanation")
         await fay.get_by_role("button", name="Move to: Done").click()
         for page in pages.values():
@@ -347,12 +362,20 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await expect(removal.locator(".members")).not_to_contain_text("Cleo", timeout=WAIT)
         await say(cleo, "still here?")
         await expect(cleo.locator(".removed")).to_contain_text("you were removed", timeout=WAIT)
+        await expect(cleo.locator("#connection")).to_have_text("Removed")
         await shoot({"desktop": cleo}, shots, "7-removed")
+        # "← Groups" leads a removed member to their groups, not to a refusal.
+        await cleo.get_by_role("button", name="← Groups").click()
+        await expect(cleo.get_by_role("heading", name="Your groups")).to_be_visible(timeout=WAIT)
+        await expect(cleo.get_by_text("You are not a member")).to_have_count(0)
 
         # The facilitator finishes: the session report, and its CSV downloaded for real.
         await fay.get_by_role("button", name="Finish the session").click()
         await fay.get_by_role("button", name="Yes, finish the session").click()
         await expect(fay.locator("#session-title")).to_have_text("Session · FINISHED", timeout=WAIT)
+        # A finished session's chat is read-only, and says so.
+        await expect(fay.get_by_label("Message", exact=True)).to_be_disabled()
+        await expect(fay.locator(".chat")).to_contain_text("the chat is read-only")
         await fay.reload()  # a cold load of the session page, measured
         report = fay.locator(".report")
         await expect(report.locator("tbody tr")).to_have_count(4, timeout=WAIT)

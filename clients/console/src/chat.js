@@ -40,6 +40,7 @@ export function createChat({ S, api, live, me, sessionId, groupId, act, schedule
   const node = h("section", { class: "card chat", "aria-labelledby": "chat-h" }, h("h3", { id: "chat-h" }, "Chat"), log, typingLine, receipts, form, hint, closedNote);
 
   let shown = 0;
+  let shownRound = null;
   let lastRead = null;
   let readTimer = null;
   let readAt = 0;
@@ -67,6 +68,11 @@ export function createChat({ S, api, live, me, sessionId, groupId, act, schedule
       const batch = document.createDocumentFragment();
       for (; shown < S.chat.length; shown++) {
         const m = S.chat[shown];
+        // The chat carries over between rounds: a line says where the next one begins.
+        if (m.round_index !== shownRound && (shownRound !== null || m.round_index > 1)) {
+          batch.appendChild(h("li", { class: "round-separator", role: "separator", "aria-label": `Round ${m.round_index}` }, `Round ${m.round_index}`));
+        }
+        shownRound = m.round_index;
         batch.appendChild(h("li", { class: m.user_id === me.sub ? "mine" : null, "data-id": m.id },
           h("span", { class: "who" }, m.user_name), h("span", { class: "text" }, m.message)));
       }
@@ -90,8 +96,10 @@ export function createChat({ S, api, live, me, sessionId, groupId, act, schedule
     }
     if (mine >= 0) {
       const seen = [];
+      // Neither the message's author nor a member removed from the group is listed.
+      const author = S.chat[mine].user_id;
       for (const [id, messageId] of S.cursors) {
-        if (id !== me.sub && (S.chatIndex.get(messageId) ?? -1) >= mine) seen.push(nameOf(id));
+        if (id !== me.sub && id !== author && !S.removedIds.has(id) && (S.chatIndex.get(messageId) ?? -1) >= mine) seen.push(nameOf(id));
       }
       const text = seen.length > 5 ? `Seen by ${seen.slice(0, 5).join(", ")} and ${seen.length - 5} more` : seen.length ? `Seen by ${seen.join(", ")}` : "";
       if (receipts.textContent !== text) receipts.textContent = text;

@@ -35,6 +35,8 @@ export function createFacilitator(ctx) {
         ? confirming("Finish the session", "Yes, finish the session", () => act(api.setStatus(sessionId, "FINISHED")))
         : null);
     });
+    // "Question saved." is about the draft: gone once the round starts or moves on.
+    keyed("saved", `${round.round_index}|${round.status}`, () => replace(saved));
     const p = round.vote_progress;
     const revotes = round.status !== "CREATED" && round.status !== "VOTING";
     keyed("progress", p ? `${p.voted}|${p.revoted}|${p.required}|${revotes}` : "none", () => {

@@ -23,7 +23,8 @@ export function createPhasePanel({ api, sessionId, act, keyed, myRole }) {
       else if (round.status === "VOTING" || round.status === "REVOTING") panel.push(voteForm(round));
       else if (round.status === "DISCUSSING") panel.push(h("p", null, "Discuss your answers with the group in the chat."));
       const card = (d.shared_cards || []).find((c) => c.round_index === round.round_index);
-      if (round.status === "EXPLAINING") panel.push(role === "SCRIBE" ? explainForm(round, card) : h("p", null, "The scribe is writing the group's explanation."));
+      if (round.status === "EXPLAINING" && role === "SCRIBE") panel.push(explainForm(round, card));
+      else if (round.status === "EXPLAINING" && !card) panel.push(h("p", null, "The scribe is writing the group's explanation."));
       if (card) panel.push(sharedCard(card));
       replace(body, ...panel);
       if (hadFocus) heading.focus();

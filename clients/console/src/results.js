@@ -56,7 +56,9 @@ export function createResults({ api, sessionId, keyed }) {
   function draw() {
     node.hidden = results.size === 0 && !report;
     const blocks = [...results.values()].sort((a, b) => a.round_index - b.round_index).map(chart);
-    replace(node, h("h3", { id: "results-h" }, "Results"), blocks, report ? reportView(report) : null);
+    replace(node, h("h3", { id: "results-h" }, "Results"), blocks,
+      blocks.length ? h("p", { class: "hint" }, "Results count the group's ACTIVE members only: after a removal they change, while the report keeps everyone who answered.") : null,
+      report ? reportView(report) : null);
   }
 
   function chart(res) {

@@ -25,6 +25,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     presenceVersion: 0,
     gate: null,
     removed: false,
+    removedIds: new Set(), // members removed from the group (read with the group every 15 s)
   };
   const keys = {};
   const schedule = frameScheduler(render);
@@ -61,7 +62,9 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
   let feed = null;
   const leave = () => feed && feed.leave();
   refetch();
-  const poll = setInterval(() => refetch(), 15000); // notices a removal with no event for it
+  readGroup();
+  // Notices a removal with no event for it (this member's, or another's for "Seen by").
+  const poll = setInterval(() => { refetch(); readGroup(); }, 15000);
   const ticker = setInterval(() => clock.tick(), 250);
 
   function onEvent(event, data) {
@@ -95,7 +98,8 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
         countVote(event, data);
         break;
       case "sharedCard.created":
-        toast("The group's shared card has arrived");
+        // The scribe wrote it: only the others are told it has arrived.
+        if (myRole() !== "SCRIBE") toast("The group's shared card has arrived");
         refetch();
         break;
       case "join.refused":
@@ -119,6 +123,16 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
       list.push(data.userId);
       if (event === "vote.submitted") p.voted = list.length;
       else p.revoted = list.length;
+    }
+  }
+
+  async function readGroup() {
+    try {
+      const group = await api.group(groupId);
+      S.removedIds = new Set(group.members.filter((m) => m.status === "REMOVED").map((m) => m.user_id));
+      schedule();
+    } catch {
+      // refetch() notices this member's own removal
     }
   }
 
@@ -219,7 +233,7 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     const d = S.detail;
     const round = currentRound();
     const role = myRole();
-    const line = `Round ${round.round_index} of ${d.rounds_count} · ${PHASE_LABEL[round.status]}` + (role ? ` · your role: ${role}` : "");
+    const line = `Round ${round.round_index} of ${d.rounds_count} · ${roundLine(d, round)}` + (role ? ` · your role: ${role}` : "");
     keyed("title", `${d.status}|${line}`, () => {
       replace(title, `Session · ${d.status}`);
       replace(status, line);
@@ -232,6 +246,12 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     } else {
       keyed("lobby", lobbyKey, () => { lobbyAt = Date.now(); renderLobby(d); });
     }
+    // Between rounds the last results stay near the top for everyone (on a phone too).
+    const between = round.status === "CREATED" && d.rounds.some((r) => r.status === "DONE");
+    keyed("results-place", String(between), () => {
+      if (between) root.insertBefore(results.node, phase.node);
+      else root.insertBefore(results.node, lobby.nextSibling);
+    });
     clock.render(d, round);
     facil.render(d, round);
     phase.render(d, round);
@@ -243,10 +263,19 @@ export function openSession({ api, live, me, sessionId, groupId, root, onBack, o
     }
   }
 
+  // A round not started in a running session says what comes next, to whom.
+  function roundLine(d, round) {
+    if (d.status !== "RUNNING" || round.status !== "CREATED") return PHASE_LABEL[round.status];
+    return d.viewer_can_facilitate
+      ? "Not started — write the question, then Move to: Vote"
+      : "Waiting for the next question";
+  }
+
   function renderLobby(d) {
     replace(
       lobby,
       h("h3", { id: "lobby-h" }, `Who is here (${d.members.filter((m) => S.presence.has(m.user_id)).length} of ${d.members.length})`),
+      h("p", { class: "hint" }, "Roles are the students' discussion roles, dealt by the server; the group's OWNER or MOD keeps the controls."),
       h("ul", { class: "people" }, d.members.map((m) =>
         h("li", { class: S.presence.has(m.user_id) ? "here" : "away" },
           h("span", { class: "dot", "aria-hidden": "true" }),
