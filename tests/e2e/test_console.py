@@ -156,6 +156,9 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await fay.goto(server.url + "/")
         await shoot({"desktop": fay}, shots, "0-sign-in")
         first_load = await sign_in(fay, server, FACILITATOR)
+        # Others invite you by your user id: the home page shows it, with a Copy button.
+        await expect(fay.locator(".user-id")).to_have_text(FACILITATOR)
+        await expect(fay.locator(".my-id").get_by_role("button", name="Copy")).to_be_visible()
         await fay.get_by_label("Name").fill("Physics <i>101</i>")
         await fay.get_by_role("button", name="Create the group").click()
         await expect(fay.get_by_role("heading", name="Physics <i>101</i>")).to_be_visible()
@@ -290,6 +293,16 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         )
         await expect(cleo.get_by_label("Message", exact=True)).to_have_value("sorry, I dropped")
         await shoot({"desktop": cleo}, shots, "3-reconnecting")
+        # On a phone the header keeps its title on one line while it says "Reconnecting…".
+        await cleo.set_viewport_size(PHONE)
+        await shoot({"phone": cleo}, shots, "3-reconnecting")
+        title_lines = await cleo.evaluate(
+            "(() => { const t = document.querySelector('.top h1'); "
+            "return Math.round(t.getBoundingClientRect().height / "
+            "parseFloat(getComputedStyle(t).lineHeight)); })()"
+        )
+        assert title_lines == 1
+        await cleo.set_viewport_size(DESKTOP)
         await cleo.context.set_offline(False)
         await expect(cleo.locator("#connection")).to_have_text("Live", timeout=WAIT)
         await expect(cleo.locator(".chat-log .text")).to_have_text(expected, timeout=WAIT)
@@ -364,6 +377,9 @@ async def test_a_facilitator_and_three_members_run_a_timed_round_to_the_report_i
         await expect(cleo.locator(".removed")).to_contain_text("you were removed", timeout=WAIT)
         await expect(cleo.locator("#connection")).to_have_text("Removed")
         await shoot({"desktop": cleo}, shots, "7-removed")
+        # "Seen by" no longer names a member removed from the group.
+        await expect(sam.locator(".receipts")).to_contain_text("Seen by")
+        await expect(sam.locator(".receipts")).not_to_contain_text("Cleo", timeout=WAIT)
         # "← Groups" leads a removed member to their groups, not to a refusal.
         await cleo.get_by_role("button", name="← Groups").click()
         await expect(cleo.get_by_role("heading", name="Your groups")).to_be_visible(timeout=WAIT)
