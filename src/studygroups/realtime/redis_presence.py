@@ -70,6 +70,29 @@ end
 return 1
 """
 
+# KEYS: hash, hosts; ARGV: ttl → [field, value, …] of the entries whose host is alive (one
+# round trip; each host's heartbeat looked up once)
+_PRESENT = """
+local cutoff = tonumber(redis.call('TIME')[1]) - tonumber(ARGV[1])
+local alive = {}
+local out = {}
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local host = string.match(entries[i + 1], '^([^\\n]*)')
+  local live = alive[host]
+  if live == nil then
+    local beat = redis.call('ZSCORE', KEYS[2], host)
+    live = beat ~= false and tonumber(beat) >= cutoff
+    alive[host] = live
+  end
+  if live then
+    out[#out + 1] = entries[i]
+    out[#out + 1] = entries[i + 1]
+  end
+end
+return out
+"""
+
 # KEYS: hosts; ARGV: hostId → records a heartbeat at Redis time
 _BEAT = """
 local now = redis.call('TIME')[1]
@@ -105,6 +128,7 @@ class RedisPresence:
         self._add = self._redis.register_script(_ADD)
         self._remove = self._redis.register_script(_REMOVE)
         self._beat = self._redis.register_script(_BEAT)
+        self._present = self._redis.register_script(_PRESENT)
         self._task: asyncio.Task[None] | None = None
         self._healthy = False
         self.on_expired = on_expired
@@ -149,17 +173,13 @@ class RedisPresence:
 
     async def present(self, session_id: str) -> list[dict[str, str]]:
         try:
-            entries = await self._redis.hgetall(PREFIX + session_id)
-            live = await self._live_hosts()
+            flat = await self._present(keys=[PREFIX + session_id, HOSTS], args=[self._ttl])
         except RedisError as error:
             self._degraded(error)
             return await self._local.present(session_id)
         people: dict[str, str] = {}
-        for field, value in entries.items():
-            user_id = str(field).split("\n", 1)[0]
-            host, _, name = str(value).partition("\n")
-            if host in live:
-                people[user_id] = name
+        for field, value in zip(flat[::2], flat[1::2], strict=True):
+            people[str(field).split("\n", 1)[0]] = str(value).partition("\n")[2]
         return [{"userId": user_id, "userName": people[user_id]} for user_id in sorted(people)]
 
     async def close(self) -> None:
