@@ -87,7 +87,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     metrics = Metrics()
     manager: LocalManager | ClusterManager = (
-        ClusterManager(settings.redis_url) if settings.redis_url else LocalManager()
+        ClusterManager(settings.redis_url, channel=f"{settings.redis_prefix}:events")
+        if settings.redis_url
+        else LocalManager()
     )
     sio = build_server(
         manager, list(settings.frontend_urls), InboundGate.from_settings(settings, metrics)
@@ -110,7 +112,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     readiness: dict[str, ReadinessCheck] = {"database": database.ping}
     redis_presence: RedisPresence | None = None
     if settings.redis_url:
-        redis_presence = RedisPresence(settings.redis_url, settings.presence_ttl_seconds)
+        redis_presence = RedisPresence(
+            settings.redis_url, settings.presence_ttl_seconds, prefix=settings.redis_prefix
+        )
         presence = redis_presence
         readiness["redis"] = redis_presence.ping
     gateway = Gateway(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -56,6 +57,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _redis_prefix(env: Mapping[str, str]) -> str:
+    prefix = env.get("REDIS_PREFIX") or "sg"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefix):
+        raise ConfigError(
+            f"REDIS_PREFIX must be 1-64 letters, digits, '_', '.' or '-', got {prefix!r}"
+        )
+    return prefix
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; see the configuration table in README.md."""
@@ -63,6 +73,7 @@ class Settings:
     database_url: str
     jwt_secret: str
     redis_url: str | None = None
+    redis_prefix: str = "sg"  # REDIS_PREFIX: the keys and channel of this deployment in Redis
     frontend_urls: tuple[str, ...] = (DEFAULT_FRONTEND_URL,)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -113,6 +124,7 @@ class Settings:
             database_url=database_url,
             jwt_secret=env.get("JWT_SECRET") or "",
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=_redis_prefix(env),
             frontend_urls=tuple(
                 url.strip().rstrip("/") for url in frontend.split(",") if url.strip()
             ),

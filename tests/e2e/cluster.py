@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import redis
 
 from tests.conftest import SECRET, token
 from tests.e2e.clients import Peer
@@ -66,6 +67,22 @@ class ServerProcess:
                 self.kill()
 
 
+# This run's keys and channel in a Redis other runs may share (they may overlap, as may a bench):
+# each test clears only these, never the whole database.
+REDIS_PREFIX = f"sgtest{os.getpid()}"
+
+
+def clear_redis(url: str) -> None:
+    """Remove this run's keys (REDIS_PREFIX) from the Redis at `url`."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def start_server(database_url: str, redis_url: str, log_dir: Path, **env: str) -> ServerProcess:
     port = free_port()
     log = log_dir / f"server-{port}.log"
@@ -73,6 +90,7 @@ def start_server(database_url: str, redis_url: str, log_dir: Path, **env: str) -
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
+        "REDIS_PREFIX": REDIS_PREFIX,
         "JWT_SECRET": SECRET,
         "PRESENCE_TTL_SECONDS": "3",
         "LOG_LEVEL": "INFO",

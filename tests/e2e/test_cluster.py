@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.conftest import auth, require_service
 from tests.e2e.clients import Peer, is_error
 from tests.e2e.cluster import (
     ServerProcess,
+    clear_redis,
     connect,
     eventually,
     eventually_equals,
@@ -33,10 +33,10 @@ MEMBERS = ["ana", "bo", "cy", "di"]
 @pytest.fixture
 def shared_redis() -> Iterator[str]:
     require_service("Redis", 6379)
-    url = "redis://127.0.0.1:6379/13"
-    redis.Redis.from_url(url).flushdb()
+    url = "redis://127.0.0.1:6379/0"  # this run's keys only: REDIS_PREFIX (cluster.py)
+    clear_redis(url)
     yield url
-    redis.Redis.from_url(url).flushdb()
+    clear_redis(url)
 
 
 @pytest.fixture

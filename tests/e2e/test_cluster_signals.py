@@ -8,10 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.conftest import require_service
-from tests.e2e.cluster import ServerProcess, connect, eventually, start_server
+from tests.e2e.cluster import ServerProcess, clear_redis, connect, eventually, start_server
 from tests.support import Scenario, make_session
 
 pytestmark = pytest.mark.redis
@@ -20,14 +19,14 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     require_service("Redis", 6379)
-    url = "redis://127.0.0.1:6379/11"
-    redis.Redis.from_url(url).flushdb()
+    url = "redis://127.0.0.1:6379/0"  # this run's keys only: REDIS_PREFIX (cluster.py)
+    clear_redis(url)
     a = start_server(postgres_url, url, tmp_path)
     b = start_server(postgres_url, url, tmp_path)
     yield a, b
     a.stop()
     b.stop()
-    redis.Redis.from_url(url).flushdb()
+    clear_redis(url)
 
 
 @pytest.fixture

@@ -78,6 +78,7 @@ def test_every_variable_of_the_table_replaces_its_default(tmp_path: Path) -> Non
         "DB_POOL_TIMEOUT": "5",
         "MAX_BODY_BYTES": "1024",
         "PRESENCE_TTL_SECONDS": "7",
+        "REDIS_PREFIX": "school-a",
     }
 
     settings = Settings.from_env(env)
@@ -92,6 +93,14 @@ def test_every_variable_of_the_table_replaces_its_default(tmp_path: Path) -> Non
     assert (settings.db_pool_size, settings.db_max_overflow) == (3, 4)
     assert settings.db_pool_timeout == 5.0
     assert (settings.max_body_bytes, settings.presence_ttl_seconds) == (1024, 7)
+    assert settings.redis_prefix == "school-a"
+
+
+@pytest.mark.parametrize("prefix", ["has space", "a:b", "x" * 65, "é"])
+def test_a_redis_prefix_outside_its_alphabet_is_refused(tmp_path: Path, prefix: str) -> None:
+    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "REDIS_PREFIX": prefix}
+    with pytest.raises(ValueError, match="REDIS_PREFIX must be 1-64 letters"):
+        Settings.from_env(env)
 
 
 def test_a_variable_set_to_the_empty_string_counts_as_unset(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from studygroups.storage.event_log import StoredEvent
 
 SESSION = "s1"
 ANA = Identity("u-ana", "ana@example.org", "Ana")
+BEN = Identity("u-ben", "ben@example.org", "Ben")
 
 
 @dataclass
@@ -72,16 +73,19 @@ class FakeRooms:
 
 
 class GatedPresence(LocalPresence):
-    """Presence whose `add` waits for a gate: a join caught halfway, its lane lock held."""
+    """Presence whose `add` waits for a gate (but for users in `passing`): a join caught halfway,
+    membership checked, not in the room yet."""
 
     def __init__(self) -> None:
         super().__init__()
         self.adding = asyncio.Event()
         self.gate = asyncio.Event()
+        self.passing: set[str] = set()
 
     async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
-        self.adding.set()
-        await self.gate.wait()
+        if user_id not in self.passing:
+            self.adding.set()
+            await self.gate.wait()
         return await super().add(session_id, user_id, user_name, sid)
 
 
@@ -136,17 +140,41 @@ async def test_a_join_answers_the_head_presence_and_a_resync_counted_when_over_b
     assert [event for event, _ in rooms.signals] == ["userJoined"]
 
 
-async def test_an_eviction_waits_for_a_join_in_progress_and_then_takes_the_socket_out() -> None:
+async def test_a_removal_during_a_join_in_progress_refuses_it_and_counts_the_socket_out() -> None:
     presence = GatedPresence()
-    use_cases, rooms, _, _, _ = make(members={ANA.user_id}, presence=presence)
+    use_cases, rooms, sequencer, _, _ = make(members={ANA.user_id}, presence=presence)
     socket = Socket("sid-1", ANA)
     rooms.connected.add(socket.sid)
     join = asyncio.create_task(use_cases.join(socket, SESSION, None))
-    await presence.adding.wait()  # the join holds the lane lock here
-    eviction = asyncio.create_task(use_cases.settled([SESSION]))
+    await presence.adding.wait()  # membership checked, not in the room yet
+    await use_cases.revoke(ANA.user_id, [SESSION])
+    presence.gate.set()
+    with pytest.raises(Forbidden):
+        await join
+    assert socket.sessions == set() and rooms.members == set()
+    assert await presence.present(SESSION) == [] and sequencer.rooms == 0
+    assert [event for event, _ in rooms.signals] == ["userJoined", "userLeft"]
+
+
+async def test_a_removal_waits_for_a_join_entering_the_room_and_then_can_take_it_out() -> None:
+    use_cases, rooms, _, _, presence = make(members={ANA.user_id})
+    entering, gate = asyncio.Event(), asyncio.Event()
+    enter = rooms.enter_session_room
+
+    async def slow_enter(sid: str, session_id: str) -> None:
+        entering.set()
+        await gate.wait()
+        await enter(sid, session_id)
+
+    rooms.enter_session_room = slow_enter  # type: ignore[method-assign]
+    socket = Socket("sid-1", ANA)
+    rooms.connected.add(socket.sid)
+    join = asyncio.create_task(use_cases.join(socket, SESSION, None))
+    await entering.wait()  # the join holds the lane lock here
+    eviction = asyncio.create_task(use_cases.revoke(ANA.user_id, [SESSION]))
     await asyncio.sleep(0)
     assert not eviction.done()
-    presence.gate.set()
+    gate.set()
     await join
     await eviction
     await use_cases.leave(socket, SESSION)
@@ -154,18 +182,55 @@ async def test_an_eviction_waits_for_a_join_in_progress_and_then_takes_the_socke
     assert [event for event, _ in rooms.signals] == ["userJoined", "userLeft"]
 
 
-async def test_a_socket_that_leaves_while_its_join_counts_presence_is_counted_out() -> None:
+async def test_a_socket_that_leaves_while_its_join_is_in_progress_leaves_after_the_join() -> None:
     presence = GatedPresence()
     use_cases, rooms, _, _, _ = make(members={ANA.user_id}, presence=presence)
     socket = Socket("sid-1", ANA)
     rooms.connected.add(socket.sid)
     join = asyncio.create_task(use_cases.join(socket, SESSION, None))
     await presence.adding.wait()
-    await use_cases.leave(socket, SESSION)  # before presence counted it in
+    leave = asyncio.create_task(use_cases.leave(socket, SESSION))
+    await asyncio.sleep(0)
     presence.gate.set()
     joined = await join
-    assert joined.presence == []
-    assert rooms.signals == []  # neither userJoined nor userLeft for a socket never counted
+    await leave
+    assert joined.presence == [{"userId": ANA.user_id, "userName": ANA.name}]
+    assert socket.sessions == set() and rooms.members == set()
+    assert await presence.present(SESSION) == []
+    assert [event for event, _ in rooms.signals] == ["userJoined", "userLeft"]
+
+
+async def test_a_slow_join_does_not_hold_up_the_other_joins_of_its_session() -> None:
+    presence = GatedPresence()
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id, BEN.user_id}, presence=presence)
+    slow, quick = Socket("sid-ana", ANA), Socket("sid-ben", BEN)
+    rooms.connected.update({slow.sid, quick.sid})
+    stuck = asyncio.create_task(use_cases.join(slow, SESSION, None))
+    await presence.adding.wait()  # Ana's join waits on presence, the lane's lock released
+    presence.passing.add(BEN.user_id)
+    joined = await asyncio.wait_for(use_cases.join(quick, SESSION, None), timeout=5)
+    assert joined.head == 7 and not stuck.done()
+    presence.gate.set()
+    await stuck
+    assert rooms.members == {(slow.sid, SESSION), (quick.sid, SESSION)}
+
+
+async def test_a_second_join_of_a_socket_waits_for_its_first_and_counts_it_once() -> None:
+    presence = GatedPresence()
+    use_cases, rooms, sequencer, _, _ = make(members={ANA.user_id}, presence=presence)
+    socket = Socket("sid-1", ANA)
+    rooms.connected.add(socket.sid)
+    first = asyncio.create_task(use_cases.join(socket, SESSION, None))
+    await presence.adding.wait()
+    again = asyncio.create_task(use_cases.join(socket, SESSION, None))
+    await asyncio.sleep(0)
+    presence.gate.set()
+    await first
+    answer = await again
+    assert answer.presence == [{"userId": ANA.user_id, "userName": ANA.name}]
+    assert [event for event, _ in rooms.signals] == ["userJoined"]
+    await use_cases.leave(socket, SESSION)
+    assert sequencer.rooms == 0 and [e for e, _ in rooms.signals] == ["userJoined", "userLeft"]
 
 
 async def test_leaving_a_room_never_joined_changes_nothing() -> None:

@@ -303,7 +303,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def evict(self, user_id: str, session_ids: list[str]) -> None:
         """Membership was revoked: this process's sockets of the user leave those rooms now."""
-        await self._rooms.settled(session_ids)  # joins checked before the removal land first
+        await self._rooms.revoke(user_id, session_ids)  # joins in progress refuse or land first
         for sid in self._clients.sids_of(user_id):
             client = self._clients.get(sid)
             if client is not None:

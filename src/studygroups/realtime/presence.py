@@ -17,6 +17,12 @@ class LocalPresence:
         room[user_id] = (user_name, sockets)
         return first
 
+    async def enter(
+        self, session_id: str, user_id: str, user_name: str, sid: str
+    ) -> tuple[bool, list[dict[str, str]]]:
+        first = await self.add(session_id, user_id, user_name, sid)
+        return first, await self.present(session_id)
+
     async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
         room = self._rooms.get(session_id)
         if room is None or user_id not in room:

@@ -11,9 +11,14 @@ How order is kept (docs/architecture.md, "The event pipeline"):
   seq is dropped (already delivered), the next seq is emitted, and an event further ahead first
   has the gap read from the log and emitted. A seq is only published after its transaction
   commits, and the session row lock numbers commits in order, so the gap is always in the log.
-* `joinSession` takes the same lane lock: it brings the room up to the log's head, then enters
-  the room and answers `missed` up to that head. Everything after the head arrives live, so a
-  socket gets each event once — live or in `missed`, never both, never a gap.
+* `joinSession` (services/rooms.py) takes the same lane lock twice, briefly. First it pins the
+  room's head (what the lane last delivered; the log's head, read under the lock, when the lane
+  is not live yet) and starts *watching* the lane: every event emitted to the room from then on
+  is also recorded for the join. Unlocked, it checks membership, reads the replay up to the
+  pinned head and counts presence, concurrently with other joins. Locked again, it enters the
+  room and answers `missed` = the replay + what it watched meanwhile, and `seq` = the lane's
+  head. Everything after that arrives live, so a socket gets each event once — live or in
+  `missed`, never both, never a gap.
 """
 
 from __future__ import annotations
@@ -61,6 +66,12 @@ class Lane:
     delivered: int | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     members: int = 0  # local sockets in the room
+    watchers: list[list[StoredEvent]] = field(default_factory=list)  # joins in progress
+
+    @property
+    def live(self) -> bool:
+        """Events are emitted to the room: it has members, or joins are watching it."""
+        return self.members > 0 or bool(self.watchers)
 
 
 class Sequencer:
@@ -89,7 +100,7 @@ class Sequencer:
                     try:
                         yield lane
                     finally:
-                        if lane.members <= 0 and self._lanes.get(session_id) is lane:
+                        if not lane.live and self._lanes.get(session_id) is lane:
                             del self._lanes[session_id]  # a refused join leaves nothing behind
                     return
 
@@ -98,7 +109,7 @@ class Sequencer:
         if lane is None:
             return  # nobody here listens to this session; joiners read the log
         async with lane.lock:
-            if lane.members == 0:
+            if not lane.live:
                 return
             for event in sorted(events, key=lambda e: e.seq):
                 await self._advance_to(session_id, lane, event.seq, event)
@@ -108,7 +119,7 @@ class Sequencer:
         `head` (the log's head, read under this lock) or, when not given, the head read now."""
         if head is None:
             head = await self._feed.head(session_id)
-        if lane.delivered is None or lane.members == 0:
+        if lane.delivered is None or not lane.live:
             lane.delivered = head
         elif head > lane.delivered:
             await self._advance_to(session_id, lane, head, None)
@@ -138,6 +149,8 @@ class Sequencer:
         assert self.local_emit is not None, "the sequencer is wired by create_app"
         await self.local_emit(event.event, event.data, room_of(session_id), None)
         lane.delivered = event.seq
+        for watched in lane.watchers:
+            watched.append(event)
         self._metrics.events_emitted.labels(event.event).inc()
         log.info("Emitted %s to session %s seq=%d", event.event, session_id, event.seq)
 
@@ -156,7 +169,27 @@ class Sequencer:
         if lane is None:
             return
         lane.members -= 1
-        if lane.members <= 0 and not lane.lock.locked():
+        self._drop_if_idle(session_id, lane)
+
+    def live_head(self, lane: Lane) -> int | None:
+        """Under the lock: the last seq emitted to a live room (None when the lane is not live:
+        then nothing is emitted here, and the log's head is the room's)."""
+        return lane.delivered if lane.live else None
+
+    def watch(self, lane: Lane) -> list[StoredEvent]:
+        """Under the lock: a list that gets every event emitted to the room from now on, until
+        `unwatch`. The lane stays live meanwhile."""
+        watched: list[StoredEvent] = []
+        lane.watchers.append(watched)
+        return watched
+
+    def unwatch(self, session_id: str, lane: Lane, watched: list[StoredEvent]) -> None:
+        lane.watchers = [w for w in lane.watchers if w is not watched]
+        self._drop_if_idle(session_id, lane)
+
+    def _drop_if_idle(self, session_id: str, lane: Lane) -> None:
+        # A held lock's holder drops the lane itself when it is done (`locked`).
+        if not lane.live and not lane.lock.locked() and self._lanes.get(session_id) is lane:
             del self._lanes[session_id]
 
     @property

@@ -1,9 +1,11 @@
 """Presence shared by every process through Redis, with entries that expire with their process.
 
-Layout (all keys under `sg:`):
-* `sg:presence:<session>` — hash; field `<userId>\\n<sid>`, value `<hostId>\\n<userName>`.
-* `sg:presence:sessions` — set of sessions that have entries (what the reaper walks).
-* `sg:hosts` — sorted set; member hostId, score the Redis time of its last heartbeat.
+Layout (all keys under `<prefix>:`, REDIS_PREFIX, `sg` by default, so deployments or test runs
+sharing one Redis keep apart):
+* `<prefix>:presence:<session>` — hash; field `<userId>\\n<sid>`, value `<hostId>\\n<userName>`.
+* `<prefix>:presence-sessions` — set of sessions that have entries (what the reaper walks).
+* `<prefix>:hosts` — sorted set; member hostId, score the Redis time of its last heartbeat.
+* `<prefix>:presence-reaper` — the reaper's short lock.
 
 An entry counts while its host's heartbeat is younger than the TTL. Each process beats every
 TTL/3; one process at a time (a short Redis lock) reaps entries of hosts that stopped beating
@@ -31,28 +33,6 @@ from studygroups.realtime.redis_pool import POOL_SIZE, waiting_client
 
 log = logging.getLogger("studygroups.presence")
 
-PREFIX = "sg:presence:"
-SESSIONS = "sg:presence:sessions"
-HOSTS = "sg:hosts"
-REAPER_LOCK = "sg:presence:reaper"
-
-# KEYS: hash, sessions set, hosts; ARGV: field, value, session, userId, ttl → 1 if first socket
-_ADD = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-local now = tonumber(redis.call('TIME')[1])
-local prefix = ARGV[4] .. '\\n'
-local live = 0
-local entries = redis.call('HGETALL', KEYS[1])
-for i = 1, #entries, 2 do
-  if string.sub(entries[i], 1, #prefix) == prefix then
-    local host = string.match(entries[i + 1], '^([^\\n]*)')
-    local beat = redis.call('ZSCORE', KEYS[3], host)
-    if beat and tonumber(beat) >= now - tonumber(ARGV[5]) then live = live + 1 end
-  end
-end
-return live == 1 and 1 or 0
-"""
 
 # KEYS: hash, hosts; ARGV: field, userId, ttl → 1 if that was the user's last live socket
 _REMOVE = """
@@ -70,28 +50,57 @@ end
 return 1
 """
 
-# KEYS: hash, hosts; ARGV: ttl → [field, value, …] of the entries whose host is alive (one
-# round trip; each host's heartbeat looked up once)
-_PRESENT = """
-local cutoff = tonumber(redis.call('TIME')[1]) - tonumber(ARGV[1])
-local alive = {}
-local out = {}
-local entries = redis.call('HGETALL', KEYS[1])
-for i = 1, #entries, 2 do
-  local host = string.match(entries[i + 1], '^([^\\n]*)')
-  local live = alive[host]
-  if live == nil then
-    local beat = redis.call('ZSCORE', KEYS[2], host)
-    live = beat ~= false and tonumber(beat) >= cutoff
-    alive[host] = live
+# The entries of KEYS[1] whose host (in sorted set KEYS[hosts]) beat within ARGV[ttl] seconds,
+# each host's heartbeat looked up once: appends field, value, … to `out` and returns how many
+# of them have a field starting with `prefix` (the user's live sockets; prefix may be nil).
+_LIVE_ENTRIES = """
+local function live_entries(hash, hosts, ttl, out, prefix)
+  local cutoff = tonumber(redis.call('TIME')[1]) - tonumber(ttl)
+  local alive = {}
+  local mine = 0
+  local entries = redis.call('HGETALL', hash)
+  for i = 1, #entries, 2 do
+    local host = string.match(entries[i + 1], '^([^\\n]*)')
+    local live = alive[host]
+    if live == nil then
+      local beat = redis.call('ZSCORE', hosts, host)
+      live = beat ~= false and tonumber(beat) >= cutoff
+      alive[host] = live
+    end
+    if live then
+      out[#out + 1] = entries[i]
+      out[#out + 1] = entries[i + 1]
+      if prefix and string.sub(entries[i], 1, #prefix) == prefix then mine = mine + 1 end
+    end
   end
-  if live then
-    out[#out + 1] = entries[i]
-    out[#out + 1] = entries[i + 1]
-  end
+  return mine
 end
+"""
+
+# KEYS: hash, hosts; ARGV: ttl → [field, value, …] of the live entries (one round trip)
+_PRESENT = (
+    _LIVE_ENTRIES
+    + """
+local out = {}
+live_entries(KEYS[1], KEYS[2], ARGV[1], out, nil)
 return out
 """
+)
+
+# KEYS: hash, sessions set, hosts; ARGV: field, value, session, userId, ttl → [first, field,
+# value, …]: the socket counted in, then `first` (1 when it is the user's only live socket) and
+# everyone present, in one round trip
+_ENTER = (
+    _LIVE_ENTRIES
+    + """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+local out = {0}
+local mine = live_entries(KEYS[1], KEYS[3], ARGV[5], out, ARGV[4] .. '\\n')
+out[1] = mine == 1 and 1 or 0
+return out
+"""
+)
 
 # KEYS: hosts; ARGV: hostId → records a heartbeat at Redis time
 _BEAT = """
@@ -113,6 +122,7 @@ class RedisPresence:
         on_expired: Expired | None = None,
         *,
         pool_size: int = POOL_SIZE,
+        prefix: str = "sg",
     ) -> None:
         self._redis: Redis = waiting_client(
             url,
@@ -122,10 +132,14 @@ class RedisPresence:
             decode_responses=True,
         )
         self._ttl = ttl_seconds
+        self._entries = f"{prefix}:presence:"
+        self._sessions = f"{prefix}:presence-sessions"
+        self._hosts = f"{prefix}:hosts"
+        self._reaper = f"{prefix}:presence-reaper"
         self._host = uuid.uuid4().hex
         self._local = LocalPresence()
         self._names: dict[tuple[str, str, str], str] = {}
-        self._add = self._redis.register_script(_ADD)
+        self._enter = self._redis.register_script(_ENTER)
         self._remove = self._redis.register_script(_REMOVE)
         self._beat = self._redis.register_script(_BEAT)
         self._present = self._redis.register_script(_PRESENT)
@@ -141,12 +155,14 @@ class RedisPresence:
         if self._task is None:
             self._task = asyncio.create_task(self._heartbeat_forever())
 
-    async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
+    async def enter(
+        self, session_id: str, user_id: str, user_name: str, sid: str
+    ) -> tuple[bool, list[dict[str, str]]]:
         self._names[(session_id, user_id, sid)] = user_name
-        local_first = await self._local.add(session_id, user_id, user_name, sid)
+        local = await self._local.enter(session_id, user_id, user_name, sid)
         try:
             await self._ensure_beating()
-            keys = [PREFIX + session_id, SESSIONS, HOSTS]
+            keys = [self._entries + session_id, self._sessions, self._hosts]
             args: list[str | int] = [
                 f"{user_id}\n{sid}",
                 f"{self._host}\n{user_name}",
@@ -154,16 +170,17 @@ class RedisPresence:
                 user_id,
                 self._ttl,
             ]
-            return bool(await self._add(keys=keys, args=args))
+            first, *flat = await self._enter(keys=keys, args=args)
         except RedisError as error:
             self._degraded(error)
-            return local_first
+            return local
+        return bool(first), _people(flat)
 
     async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
         self._names.pop((session_id, user_id, sid), None)
         local_last = await self._local.remove(session_id, user_id, sid)
         try:
-            keys = [PREFIX + session_id, HOSTS]
+            keys = [self._entries + session_id, self._hosts]
             return bool(
                 await self._remove(keys=keys, args=[f"{user_id}\n{sid}", user_id, self._ttl])
             )
@@ -173,14 +190,13 @@ class RedisPresence:
 
     async def present(self, session_id: str) -> list[dict[str, str]]:
         try:
-            flat = await self._present(keys=[PREFIX + session_id, HOSTS], args=[self._ttl])
+            flat = await self._present(
+                keys=[self._entries + session_id, self._hosts], args=[self._ttl]
+            )
         except RedisError as error:
             self._degraded(error)
             return await self._local.present(session_id)
-        people: dict[str, str] = {}
-        for field, value in zip(flat[::2], flat[1::2], strict=True):
-            people[str(field).split("\n", 1)[0]] = str(value).partition("\n")[2]
-        return [{"userId": user_id, "userName": people[user_id]} for user_id in sorted(people)]
+        return _people(flat)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -191,8 +207,8 @@ class RedisPresence:
         with contextlib.suppress(RedisError):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for session_id, user_id, sid in list(self._names):
-                    pipe.hdel(PREFIX + session_id, f"{user_id}\n{sid}")
-                pipe.zrem(HOSTS, self._host)
+                    pipe.hdel(self._entries + session_id, f"{user_id}\n{sid}")
+                pipe.zrem(self._hosts, self._host)
                 await pipe.execute()
         await self._redis.aclose()
 
@@ -206,14 +222,14 @@ class RedisPresence:
 
     async def _ensure_beating(self) -> None:
         if not self._healthy:
-            await self._beat(keys=[HOSTS], args=[self._host])
+            await self._beat(keys=[self._hosts], args=[self._host])
             await self._restore()
 
     async def _heartbeat_forever(self) -> None:
         period = max(self._ttl / 3.0, 0.5)
         while True:
             try:
-                await self._beat(keys=[HOSTS], args=[self._host])
+                await self._beat(keys=[self._hosts], args=[self._host])
                 if not self._healthy:
                     await self._restore()
                 await self._reap()
@@ -227,8 +243,8 @@ class RedisPresence:
         """After an outage: write back this process's entries, which Redis may have lost."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for (session_id, user_id, sid), name in self._names.items():
-                pipe.hset(PREFIX + session_id, f"{user_id}\n{sid}", f"{self._host}\n{name}")
-                pipe.sadd(SESSIONS, session_id)
+                pipe.hset(self._entries + session_id, f"{user_id}\n{sid}", f"{self._host}\n{name}")
+                pipe.sadd(self._sessions, session_id)
             await pipe.execute()
         if not self._healthy:
             log.info("presence store reachable again; %d entries restored", len(self._names))
@@ -241,20 +257,20 @@ class RedisPresence:
 
     async def _live_hosts(self) -> set[str]:
         now = await self._redis.time()
-        alive = await self._redis.zrangebyscore(HOSTS, now[0] - self._ttl, "+inf")
+        alive = await self._redis.zrangebyscore(self._hosts, now[0] - self._ttl, "+inf")
         return {str(host) for host in alive}
 
     async def _reap(self) -> None:
         """One process at a time: drop entries of dead hosts and announce who left."""
         lease_ms = int(max(self._ttl / 3.0, 0.5) * 1000)
-        if not await self._redis.set(REAPER_LOCK, self._host, nx=True, px=lease_ms):
+        if not await self._redis.set(self._reaper, self._host, nx=True, px=lease_ms):
             return
         live = await self._live_hosts()
-        for raw_session in await self._redis.smembers(SESSIONS):
+        for raw_session in await self._redis.smembers(self._sessions):
             session_id = str(raw_session)
-            entries = await self._redis.hgetall(PREFIX + session_id)
+            entries = await self._redis.hgetall(self._entries + session_id)
             if not entries:
-                await self._redis.srem(SESSIONS, session_id)
+                await self._redis.srem(self._sessions, session_id)
                 continue
             await self._reap_session(session_id, entries, live)
 
@@ -270,9 +286,17 @@ class RedisPresence:
                 dead[str(field)] = name
         if not dead:
             return
-        await self._redis.hdel(PREFIX + session_id, *dead)
+        await self._redis.hdel(self._entries + session_id, *dead)
         gone = {f.split("\n", 1)[0]: name for f, name in dead.items()}
         for user_id, name in gone.items():
             if user_id not in staying and self.on_expired is not None:
                 log.info("User %s left session %s (their process stopped)", user_id, session_id)
                 await self.on_expired(session_id, user_id, name)
+
+
+def _people(flat: list[Any]) -> list[dict[str, str]]:
+    """[field, value, …] of live entries → [{userId, userName}] by userId, once per user."""
+    people: dict[str, str] = {}
+    for field, value in zip(flat[::2], flat[1::2], strict=True):
+        people[str(field).split("\n", 1)[0]] = str(value).partition("\n")[2]
+    return [{"userId": user_id, "userName": people[user_id]} for user_id in sorted(people)]

@@ -29,10 +29,12 @@ def encoded_size(event: StoredEvent) -> int:
 @dataclass(frozen=True)
 class Replay:
     """What a join ack replays: `events`, or `resync` saying why the client must read the feed
-    instead (`ahead`: lastSeq beyond the log; `count`: too many events; `bytes`: too large)."""
+    instead (`ahead`: lastSeq beyond the log; `count`: too many events; `bytes`: too large);
+    `size` is the events' weight in a JSON ack."""
 
     events: list[StoredEvent]
     resync: Literal["ahead", "count", "bytes"] | None = None
+    size: int = 0
 
 
 class EventFeed:
@@ -78,7 +80,7 @@ class EventFeed:
                         return Replay([], "bytes")
                 events.extend(chunk)
                 cursor = chunk[-1].seq
-        return Replay(events)
+        return Replay(events, size=size)
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
         """Only an ACTIVE member of the session's group may join its room; the session's head."""

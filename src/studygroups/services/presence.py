@@ -13,8 +13,11 @@ from studygroups.services.unit_of_work import UnitOfWork
 class Presence(Protocol):
     """Counts each user's sockets per session (multi-tab), across every process that shares it."""
 
-    async def add(self, session_id: str, user_id: str, user_name: str, sid: str) -> bool:
-        """Count a socket in; True when it is the user's first socket in the session."""
+    async def enter(
+        self, session_id: str, user_id: str, user_name: str, sid: str
+    ) -> tuple[bool, list[dict[str, str]]]:
+        """Count a socket in: True when it is the user's first socket in the session, and
+        everyone present then (as `present`), in one step of the store."""
 
     async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
         """Count a socket out; True when it was the user's last socket in the session."""

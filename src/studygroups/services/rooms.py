@@ -5,25 +5,32 @@ cases and turns the typed result into its ack, as the REST routes do with theirs
 needs from the transport it asks through the small protocols declared here, which realtime/
 implements: services never import realtime/.
 
-The join's ordering guarantee (docs/architecture.md, "The event pipeline"): the session's lane
-lock is held from the authorization check until the result is returned, and nothing awaits
-between the lock's release and the caller queuing the ack, so no live event after `head` can
-reach the socket before its ack; an eviction waits on the same lane (`Lanes.settled`).
+The join's ordering guarantee (docs/architecture.md, "The event pipeline"): a join holds the
+session's lane lock twice, and never across a database read or a presence round trip when the
+room is live in this process. The first hold pins the room's head and starts watching the lane
+(every event emitted to the room from then on is recorded for the join); the reads and presence
+run unlocked, concurrently with the session's other joins; the second hold enters the room and
+takes what was watched, so `missed` = the replay up to the pinned head + the watched events, and
+nothing awaits between the lock's release and the caller queuing the ack: no live event after
+`head` can reach the socket before its ack. A removal revokes joins in progress (`revoke`),
+which then refuse at their second hold, and waits for a join inside it (`Lanes.settled`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from studygroups.domain.errors import Forbidden, RateLimited, Unauthenticated
 from studygroups.identity import Identity
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
-from studygroups.services.feed import EventFeed, Replay
+from studygroups.services.feed import EventFeed, Replay, encoded_size
 from studygroups.services.presence import Presence
+from studygroups.storage.event_log import StoredEvent
 
 log = logging.getLogger("studygroups.realtime")
 
@@ -38,6 +45,15 @@ class Lanes(Protocol[L]):
 
     async def catch_up(self, session_id: str, lane: L, head: int | None = None) -> int:
         """Under the lock: bring the room up to `head`; the head."""
+
+    def live_head(self, lane: L) -> int | None:
+        """Under the lock: the last seq emitted to the room, None when nothing is emitted here."""
+
+    def watch(self, lane: L) -> list[StoredEvent]:
+        """Under the lock: record every event emitted to the room from now on (lane kept live)."""
+
+    def unwatch(self, session_id: str, lane: L, watched: list[StoredEvent]) -> None:
+        """Stop recording into `watched`."""
 
     async def settled(self, session_id: str) -> None:
         """Wait until whoever holds the session's lane now is done."""
@@ -102,6 +118,16 @@ class ReplayBudget:
     max_bytes: int
 
 
+@dataclass
+class _Joining:
+    """A join in progress: who, where, and whether a removal revoked it meanwhile."""
+
+    user_id: str
+    session_id: str
+    revoked: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class SessionRooms:
     """The join, leave and typing use cases of live sockets."""
 
@@ -122,24 +148,44 @@ class SessionRooms:
         self._metrics = metrics
         self._budget = budget
         self._typing = RateLimiter(LIMITS["typing"])
+        self._joining: dict[tuple[str, str], _Joining] = {}  # (sid, session) → its join
 
     async def join(self, socket: Attendee, session_id: str, last_seq: int | None) -> Joined:
         """Only an ACTIVE member of the session's group enters its room; a refusal changes
-        nothing. Joining a room the socket is in already answers again and counts once."""
+        nothing. Joining a room the socket is in already answers again and counts once; a
+        socket's joins and leaves of one session take turns."""
+        key = (socket.sid, session_id)
+        while (earlier := self._joining.get(key)) is not None:
+            await earlier.done.wait()
+        joining = self._joining[key] = _Joining(socket.identity.user_id, session_id)
+        try:
+            joined = await self._join(socket, session_id, last_seq, joining)
+        finally:
+            del self._joining[key]
+            joining.done.set()
+        self._metrics.rooms.set(self._lanes.rooms)
+        log.info("User %s joined session %s", socket.identity.user_id, session_id)
+        return joined
+
+    async def _join(
+        self, socket: Attendee, session_id: str, last_seq: int | None, joining: _Joining
+    ) -> Joined:
         identity = socket.identity
+        authorized = False
         async with self._lanes.locked(session_id) as lane:
-            # Checked under the lane lock, which evictions wait for: a removal committed before
-            # this check refuses the join; one committed after it evicts this socket. The same
-            # read gives the log's head.
-            head = await self._feed.authorize_join(identity, session_id)
-            head = await self._lanes.catch_up(session_id, lane, head)
-            if not self._rooms.is_connected(socket.sid):
-                raise Unauthenticated("disconnected while joining")
-            newly = session_id not in socket.sessions
-            if newly:
-                await self._rooms.enter_session_room(socket.sid, session_id)
-                socket.sessions.add(session_id)
-                self._lanes.joined(session_id)
+            head = self._lanes.live_head(lane)
+            if head is None or (last_seq is not None and last_seq > head):
+                # Not live here yet (or behind the client): the log's head, read under the
+                # lock, which evictions wait for; the same read checks membership.
+                head = await self._feed.authorize_join(identity, session_id)
+                head = await self._lanes.catch_up(session_id, lane, head)
+                authorized = True
+            watched = self._lanes.watch(lane)
+        counted = False
+        try:
+            if not authorized:
+                # A removal committed after this read revokes the join (`revoke`).
+                await self._feed.authorize_join(identity, session_id)
             replay = None
             if last_seq is not None:
                 replay = await self._feed.replay(
@@ -149,29 +195,69 @@ class SessionRooms:
                     max_events=self._budget.max_events,
                     max_bytes=self._budget.max_bytes,
                 )
-                if replay.resync == "bytes":
-                    self._metrics.replays_over_budget.inc()
-            user_id, name = identity.user_id, identity.name
-            first = newly and await self._presence.add(session_id, user_id, name, socket.sid)
-            if newly and session_id not in socket.sessions:
-                # Left or disconnected while joining: `leave` could not count it out yet.
-                await self._presence.remove(session_id, user_id, socket.sid)
-                first = False
-            if first:
-                await self._rooms.signal(
-                    "userJoined",
-                    session_id,
-                    user_id,
-                    {"sessionId": session_id, "userId": user_id, "userName": name},
+            if session_id in socket.sessions:
+                present = await self._presence.present(session_id)
+            else:
+                counted = True
+                first, present = await self._presence.enter(
+                    session_id, identity.user_id, identity.name, socket.sid
                 )
-            present = await self._presence.present(session_id)
-        # Still nothing awaits from the lock's release until the caller has queued the ack.
-        self._metrics.rooms.set(self._lanes.rooms)
-        log.info("User %s joined session %s", identity.user_id, session_id)
+                if first:
+                    await self._rooms.signal(
+                        "userJoined",
+                        session_id,
+                        identity.user_id,
+                        {
+                            "sessionId": session_id,
+                            "userId": identity.user_id,
+                            "userName": identity.name,
+                        },
+                    )
+            async with self._lanes.locked(session_id) as again:
+                assert again is lane, "a watched lane stays the session's lane"
+                if joining.revoked:
+                    raise Forbidden("you are not an active member of this group")
+                if not self._rooms.is_connected(socket.sid):
+                    raise Unauthenticated("disconnected while joining")
+                if session_id not in socket.sessions:
+                    await self._rooms.enter_session_room(socket.sid, session_id)
+                    socket.sessions.add(session_id)
+                    self._lanes.joined(session_id)
+                counted = False
+                live = self._lanes.live_head(lane)
+                head = head if live is None else live
+                self._lanes.unwatch(session_id, lane, watched)
+                replay = self._with_watched(replay, watched)
+                # Nothing awaits from here until the caller has queued the ack.
+        except BaseException:
+            self._lanes.unwatch(session_id, lane, watched)
+            if counted and await self._presence.remove(session_id, identity.user_id, socket.sid):
+                await self.announce_left(session_id, identity.user_id, identity.name)
+            raise
         return Joined(session_id, head, replay, present)
 
+    def _with_watched(self, replay: Replay | None, watched: list[StoredEvent]) -> Replay | None:
+        """The replay up to the pinned head, then what reached the room during the join, within
+        the same budget; a replay over it is counted."""
+        if replay is not None and replay.resync is None and watched:
+            events = replay.events + watched
+            size = replay.size + sum(map(encoded_size, watched))
+            if len(events) > self._budget.max_events:
+                replay = Replay([], "count")
+            elif size > self._budget.max_bytes:
+                replay = Replay([], "bytes")
+            else:
+                replay = Replay(events, size=size)
+        if replay is not None and replay.resync == "bytes":
+            self._metrics.replays_over_budget.inc()
+        return replay
+
     async def leave(self, socket: Attendee, session_id: str) -> None:
-        """Out of the room (a no-op when not in it); the last socket of a user says userLeft."""
+        """Out of the room (a no-op when not in it); the last socket of a user says userLeft.
+        A join of the socket to the session in progress lands first."""
+        joining = self._joining.get((socket.sid, session_id))
+        if joining is not None:
+            await joining.done.wait()
         if session_id not in socket.sessions:
             return
         socket.sessions.discard(session_id)
@@ -187,8 +273,12 @@ class SessionRooms:
         for session_id in list(socket.sessions):
             await self.leave(socket, session_id)
 
-    async def settled(self, session_ids: list[str]) -> None:
-        """Joins checked before a removal committed have entered their rooms (or given up)."""
+    async def revoke(self, user_id: str, session_ids: list[str]) -> None:
+        """A removal of the user committed: their joins of those sessions still to enter the
+        room refuse; one entering it now lands first (then its socket is taken out as others)."""
+        for joining in self._joining.values():
+            if joining.user_id == user_id and joining.session_id in session_ids:
+                joining.revoked = True
         for session_id in session_ids:
             await self._lanes.settled(session_id)
 
