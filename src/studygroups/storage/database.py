@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import stat
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from studygroups.storage.sqlite_checkpoint import (
     CHECKPOINT_EVERY_SECONDS,
@@ -31,6 +32,11 @@ from studygroups.storage.sqlite_checkpoint import (
 from studygroups.storage.sqlite_driver import use_loop_statements
 
 log = logging.getLogger("studygroups.storage")
+
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (one
+# round trip); one used more recently is not. pool_pre_ping pinged at every checkout: 10 % of the
+# servers' CPU in a reconnect storm, and a round trip on every request.
+PING_IF_IDLE_SECONDS = 5.0
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -52,6 +58,7 @@ class Database:
         max_overflow: int = 10,
         pool_timeout: float = 10.0,
         checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
+        ping_if_idle_seconds: float = PING_IF_IDLE_SECONDS,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -61,7 +68,6 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_timeout": pool_timeout,
-                "pool_pre_ping": True,
             }
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
@@ -70,6 +76,8 @@ class Database:
             if path is not None:
                 self.checkpointer = Checkpointer(path, checkpoint_every_seconds)
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine, ping_if_idle_seconds)
         if self.is_sqlite:
             use_loop_statements(self.engine, self.checkpointer)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -147,6 +155,30 @@ def create_sqlite_file_privately(url: str) -> None:
             )
     except OSError:
         return  # a missing directory and the like: SQLite reports it when it opens the file
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout only when it sat idle in the pool longer than
+    `idle_seconds`: one the database dropped meanwhile (a restart, an idle timeout) is replaced
+    before a request sees it. A connection the database drops while in use, or within that
+    window, fails its statement as it would after a ping, and the pool is invalidated."""
+
+    def checked_in(_dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(
+        dbapi: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
+            return  # a new connection, or one used a moment ago
+        try:
+            dbapi.ping()  # the asyncpg adapter: one round trip, two outside a transaction
+        except Exception as error:
+            raise DisconnectionError("the pooled connection no longer answers") from error
+
+    event.listen(engine.sync_engine, "checkin", checked_in)
+    event.listen(engine.sync_engine, "checkout", checked_out)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
