@@ -106,7 +106,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     feed = EventFeed(units)
     sequencer = Sequencer(feed, metrics)
     sequencer.local_emit = partial(local_emit, sio)
-    users = UserDirectory(units)
+    users = UserDirectory(units, on_not_recorded=metrics.users_not_recorded.inc)
     tokens = TokenCache()  # verified JWTs, shared by REST and Socket.IO
     presence: Presence = LocalPresence()
     readiness: dict[str, ReadinessCheck] = {"database": database.ping}
@@ -168,6 +168,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await presence.close()
+            await users.close()
             await database.dispose()
 
     api = FastAPI(

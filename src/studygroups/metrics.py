@@ -94,8 +94,8 @@ class Metrics:
         )
         self.users_not_recorded = Counter(
             "studygroups_users_not_recorded_total",
-            "Connections accepted though the user's record could not be written (database busy"
-            " or down); it is written at their next connection or REST call",
+            "Users whose name and email from a socket's token could not be written (database"
+            " busy or down); written at their next connection or REST call",
             registry=self.registry,
         )
         self.tokens_expired = Counter(

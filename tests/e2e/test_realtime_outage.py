@@ -4,6 +4,7 @@ written later."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,11 @@ async def test_a_socket_connects_while_the_database_is_down_and_its_join_is_answ
             finally:
                 await peers.close()
             async with httpx.AsyncClient(base_url=live.url) as http:
-                metrics = (await http.get("/metrics")).text
+                for _ in range(100):  # written (and refused) in the background, soon
+                    metrics = (await http.get("/metrics")).text
+                    if "studygroups_users_not_recorded_total 1.0" in metrics:
+                        break
+                    await asyncio.sleep(0.05)
     finally:
         await service.database.dispose()
 

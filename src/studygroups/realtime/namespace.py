@@ -14,7 +14,7 @@ from typing import Any
 import socketio
 
 from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
-from studygroups.identity import Identity, TokenCache
+from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.realtime.codecs import codec_for_path
@@ -117,7 +117,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError(error.message) from None
         identity = verified.identity
         self._refuse_if_too_many(identity.user_id)  # before any work for this connection
-        await self._remember(identity)
+        # Name and email recorded shortly, in a batch; the CONNECT never waits for the database
+        # (an answer that never comes leaves socket.io-client waiting forever).
+        self._users.remember_soon(identity)
         if not self._transport_open(sid):
             # python-socketio would never send this socket's disconnect: take nothing for it.
             raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
@@ -128,21 +130,6 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._metrics.connections.inc()
         parser = codec_for_path(str(environ.get("PATH_INFO", ""))).name
         log.info("Client connected: %s, User: %s, parser: %s", sid, identity.user_id, parser)
-
-    async def _remember(self, identity: Identity) -> None:
-        """Record the token's name and email, best effort. A connection never fails on it: an
-        exception here would leave the client's CONNECT unanswered, and socket.io-client waits
-        for that answer forever (seen in a reconnect storm, every pooled connection busy). The
-        record is written at the user's next connection or REST call instead."""
-        try:
-            await self._users.remember(identity)
-        except Exception as error:  # noqa: BLE001 -- the database's trouble, not the client's
-            self._metrics.users_not_recorded.inc()
-            log.warning(
-                "Could not record user %s at connect (%s); will retry at their next request",
-                identity.user_id,
-                type(error).__name__,
-            )
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)

@@ -2,27 +2,88 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
 from studygroups.identity import Identity
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.storage import users as user_rows
 
+log = logging.getLogger("studygroups.users")
+
+BATCH_ROWS = 500  # identities written by one statement
+
 
 class UserDirectory:
-    """Upserts a user when a token shows new claims; remembers what it wrote to skip repeats."""
+    """Upserts a user when a token shows new claims; remembers what it wrote to skip repeats.
 
-    def __init__(self, units: UnitOfWorkFactory, capacity: int = 50_000) -> None:
+    A REST call writes the record before it goes on (`remember`). A socket's connection does not
+    wait for it (`remember_soon`): a user who joins a session is a member, so their record
+    exists already and only its name and email may be refreshed. Those are written in batches,
+    one statement per loop turn's worth of connections, in user-id order (two processes
+    upserting the same users never wait on each other in opposite orders): after a restart a
+    reconnect storm's thousands of connections cost a handful of transactions, not one each.
+    """
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        capacity: int = 50_000,
+        *,
+        on_not_recorded: Callable[[int], None] | None = None,
+    ) -> None:
         self._units = units
         self._seen: dict[str, Identity] = {}
         self._capacity = capacity
+        self._pending: dict[str, Identity] = {}
+        self._writer: asyncio.Task[None] | None = None
+        self._on_not_recorded = on_not_recorded
 
     async def remember(self, identity: Identity) -> None:
         if self._seen.get(identity.user_id) == identity:
             return
+        await self._write([identity])
+
+    def remember_soon(self, identity: Identity) -> None:
+        """Record the identity shortly, with others; never raises, never waits."""
+        if self._seen.get(identity.user_id) == identity:
+            return
+        self._pending[identity.user_id] = identity
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+
+    async def close(self) -> None:
+        """Write what is pending (best effort) and stop."""
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)  # the connections of this loop turn join the batch
+            batch = sorted(self._pending.values(), key=lambda i: i.user_id)[:BATCH_ROWS]
+            for identity in batch:
+                del self._pending[identity.user_id]
+            try:
+                await self._write(batch)
+            except Exception as error:  # noqa: BLE001 -- the database's trouble, not the client's
+                if self._on_not_recorded is not None:
+                    self._on_not_recorded(len(batch))
+                log.warning(
+                    "Could not record %d users at connect (%s); will retry at their next request",
+                    len(batch),
+                    type(error).__name__,
+                )
+
+    async def _write(self, identities: list[Identity]) -> None:
         async with self._units() as uow:
-            await user_rows.upsert_from_claims(
-                uow.db, identity.user_id, identity.email, identity.name, uow.now()
-            )
+            claims = [(i.user_id, i.email, i.name) for i in identities]
+            await user_rows.upsert_from_claims(uow.db, claims, uow.now())
             await uow.commit()
-        if len(self._seen) >= self._capacity:
+        if len(self._seen) + len(identities) > self._capacity:
             self._seen.clear()
-        self._seen[identity.user_id] = identity
+        for identity in identities:
+            self._seen[identity.user_id] = identity

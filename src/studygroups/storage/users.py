@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,16 +20,27 @@ def _insert(db: AsyncSession) -> Any:
 
 
 async def upsert_from_claims(
-    db: AsyncSession, user_id: str, email: str, name: str, now: datetime
+    db: AsyncSession, claims: Sequence[tuple[str, str, str]], now: datetime
 ) -> None:
-    """Create the user, or refresh email and name from the latest token."""
+    """Create the users of (id, email, name) `claims`, or refresh email and name from their
+    latest tokens, in one statement (rows in the order given: callers sort them by id, so
+    concurrent writers lock rows in one order)."""
+    if not claims:
+        return
     insert = _insert(db)
-    statement = insert(User).values(
-        id=user_id, email=email, name=name, created_at=now, updated_at=now
-    )
+    rows = [
+        {"id": user_id, "email": email, "name": name, "created_at": now, "updated_at": now}
+        for user_id, email, name in claims
+    ]
+    statement = insert(User).values(rows)
     await db.execute(
         statement.on_conflict_do_update(
-            index_elements=[User.id], set_={"email": email, "name": name, "updated_at": now}
+            index_elements=[User.id],
+            set_={
+                "email": statement.excluded.email,
+                "name": statement.excluded.name,
+                "updated_at": statement.excluded.updated_at,
+            },
         )
     )
 
