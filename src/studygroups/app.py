@@ -167,7 +167,9 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await presence.close()
+            # A shutdown is a restart: presence entries expire with this process's heartbeat
+            # (users back within PRESENCE_TTL_SECONDS never seem to have left).
+            await presence.close(withdraw=False)
             await users.close()
             await database.dispose()
 

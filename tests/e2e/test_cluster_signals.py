@@ -89,3 +89,38 @@ async def test_the_user_left_announced_for_a_killed_process_names_the_session(
     assert (left["userId"], left["sessionId"]) == ("bo", scenario.session_id)
     await ana.disconnect()
     await bo.disconnect()
+
+
+async def test_a_process_restarted_gracefully_is_no_one_leaving_and_who_stays_away_leaves_later(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    require_service("Redis", 6379)
+    url = "redis://127.0.0.1:6379/0"
+    clear_redis(url)
+    ttl = {"PRESENCE_TTL_SECONDS": "8"}  # time enough to restart a process and come back
+    a = start_server(postgres_url, url, tmp_path, **ttl)
+    b = start_server(postgres_url, url, tmp_path, **ttl)
+    try:
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as client:
+            scenario = await make_session(client, ["ana", "bo", "cy"])
+        ana = await connect(a.url, "ana")
+        bo, cy = await connect(b.url, "bo"), await connect(b.url, "cy")
+        for peer in (ana, bo, cy):
+            await peer.join_ok(scenario.session_id)
+        await eventually(lambda: len(ana.of("userJoined")) == 2)
+
+        b.stop()  # SIGTERM: a deploy
+        b = start_server(postgres_url, url, tmp_path, **ttl)
+        bo_back = await connect(b.url, "bo")  # cy does not come back
+        ack = await bo_back.join_ok(scenario.session_id)
+        assert {p["userId"] for p in ack["presence"]} == {"ana", "bo", "cy"}  # cy's entry: TTL
+
+        await eventually(lambda: len(ana.of("userLeft")) == 1, timeout=20)
+        assert [e["userId"] for e in ana.of("userLeft")] == ["cy"]
+        assert [e["userId"] for e in ana.of("userJoined")] == ["bo", "cy"]  # bo: not again
+        for peer in (ana, bo, cy, bo_back):
+            await peer.disconnect()
+    finally:
+        a.stop()
+        b.stop()
+        clear_redis(url)

@@ -237,3 +237,16 @@ async def test_leaving_a_room_never_joined_changes_nothing() -> None:
     use_cases, rooms, _, _, _ = make(members={ANA.user_id})
     await use_cases.leave(Socket("sid-1", ANA), SESSION)
     assert rooms.signals == [] and rooms.members == set()
+
+
+async def test_a_socket_closed_by_a_shutdown_leaves_its_room_but_stays_present_unannounced() -> (
+    None
+):
+    use_cases, rooms, sequencer, _, presence = make(members={ANA.user_id})
+    socket = Socket("sid-1", ANA)
+    rooms.connected.add(socket.sid)
+    await use_cases.join(socket, SESSION, None)
+    await use_cases.leave_all(socket, announce=False)
+    assert socket.sessions == set() and rooms.members == set() and sequencer.rooms == 0
+    assert await presence.present(SESSION) == [{"userId": ANA.user_id, "userName": ANA.name}]
+    assert [event for event, _ in rooms.signals] == ["userJoined"]

@@ -327,6 +327,7 @@ class NativeSocket(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn is stopping: tell the client to go elsewhere (it reconnects)."""
+        self._engine.eio.draining = True
         self._shut(ws.GOING_AWAY, self._engine.eio.reason.SERVER_DISCONNECT)
 
     # -- heartbeat and closing ----------------------------------------------------------------

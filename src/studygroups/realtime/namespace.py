@@ -148,7 +148,11 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._clients.detach(sid)
         if client is None:
             return
-        await self._rooms.leave_all(client)
+        # A socket closed by a shutdown is a restart, not its user leaving: presence entries
+        # stay to expire with this process's heartbeat, so a user back within the TTL never
+        # seems to leave (and one who is not back leaves then, announced by the reaper).
+        draining = bool(getattr(self.server.eio, "draining", False))
+        await self._rooms.leave_all(client, announce=not draining)
         self._clients.forget(client)
         for limiter in self._limits.values():
             limiter.forget(sid)

@@ -87,6 +87,9 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
     """python-engineio's server, with client input checked first (see the module docstring)."""
 
     gate: InboundGate | None = None  # set by the Socket.IO server that owns this one
+    # uvicorn is shutting down (set by engine.py's sockets when told so): the sockets closing
+    # now are a restart, not their users leaving (namespace.py `on_disconnect`)
+    draining = False
     _async: dict[str, Any]  # python-engineio's async driver table, copied per server below
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -42,5 +42,5 @@ class LocalPresence:
         room = self._rooms.get(session_id, {})
         return [{"userId": user_id, "userName": room[user_id][0]} for user_id in sorted(room)]
 
-    async def close(self) -> None:
+    async def close(self, *, withdraw: bool = True) -> None:
         self._rooms.clear()

@@ -198,12 +198,15 @@ class RedisPresence:
             return await self._local.present(session_id)
         return _people(flat)
 
-    async def close(self) -> None:
+    async def close(self, *, withdraw: bool = True) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if not withdraw:  # entries expire with the heartbeat; the reaper announces who left
+            await self._redis.aclose()
+            return
         with contextlib.suppress(RedisError):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for session_id, user_id, sid in list(self._names):
@@ -266,6 +269,9 @@ class RedisPresence:
         if not await self._redis.set(self._reaper, self._host, nx=True, px=lease_ms):
             return
         live = await self._live_hosts()
+        # hosts long dead (their entries reaped long ago) leave the heartbeat set
+        now = await self._redis.time()
+        await self._redis.zremrangebyscore(self._hosts, "-inf", now[0] - 10 * self._ttl)
         for raw_session in await self._redis.smembers(self._sessions):
             session_id = str(raw_session)
             entries = await self._redis.hgetall(self._entries + session_id)

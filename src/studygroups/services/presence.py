@@ -25,8 +25,9 @@ class Presence(Protocol):
     async def present(self, session_id: str) -> list[dict[str, str]]:
         """Everyone present: [{userId, userName}], sorted by userId."""
 
-    async def close(self) -> None:
-        """Withdraw this process's entries and stop background work."""
+    async def close(self, *, withdraw: bool = True) -> None:
+        """Stop background work and withdraw this process's entries; `withdraw=False` (a
+        shutdown) leaves them to expire with this process, as if it had died."""
 
 
 async def list_presence(

@@ -252,9 +252,10 @@ class SessionRooms:
             self._metrics.replays_over_budget.inc()
         return replay
 
-    async def leave(self, socket: Attendee, session_id: str) -> None:
+    async def leave(self, socket: Attendee, session_id: str, *, announce: bool = True) -> None:
         """Out of the room (a no-op when not in it); the last socket of a user says userLeft.
-        A join of the socket to the session in progress lands first."""
+        A join of the socket to the session in progress lands first. `announce=False` (the
+        server is shutting down): out of the room only, presence left to expire."""
         joining = self._joining.get((socket.sid, session_id))
         if joining is not None:
             await joining.done.wait()
@@ -266,12 +267,12 @@ class SessionRooms:
         self._metrics.rooms.set(self._lanes.rooms)
         identity = socket.identity
         log.info("User %s left session %s", identity.user_id, session_id)
-        if await self._presence.remove(session_id, identity.user_id, socket.sid):
+        if announce and await self._presence.remove(session_id, identity.user_id, socket.sid):
             await self.announce_left(session_id, identity.user_id, identity.name)
 
-    async def leave_all(self, socket: Attendee) -> None:
+    async def leave_all(self, socket: Attendee, *, announce: bool = True) -> None:
         for session_id in list(socket.sessions):
-            await self.leave(socket, session_id)
+            await self.leave(socket, session_id, announce=announce)
 
     async def revoke(self, user_id: str, session_ids: list[str]) -> None:
         """A removal of the user committed: their joins of those sessions still to enter the
