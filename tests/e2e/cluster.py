@@ -43,6 +43,19 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise TimeoutError(f"nothing listens on {port} after {timeout} s")
 
 
+def wait_healthy(port: int, timeout: float = 30.0) -> None:
+    """`serve` listens before its app is up (cli.py): wait for /healthz, not for the port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"no healthy server on {port} after {timeout} s")
+
+
 @dataclass
 class ServerProcess:
     port: int
@@ -105,7 +118,7 @@ def start_server(database_url: str, redis_url: str, log_dir: Path, **env: str) -
         )
     server = ServerProcess(port, process, log)
     try:
-        wait_for_port(port)
+        wait_healthy(port)
     except TimeoutError:
         server.stop()
         raise AssertionError(f"server did not start:\n{log.read_text()}") from None
