@@ -23,26 +23,26 @@ async def upsert_from_claims(
     db: AsyncSession, claims: Sequence[tuple[str, str, str]], now: datetime
 ) -> None:
     """Create the users of (id, email, name) `claims`, or refresh email and name from their
-    latest tokens, in one statement (rows in the order given: callers sort them by id, so
-    concurrent writers lock rows in one order)."""
+    latest tokens: one prepared statement run for every row, compiled once whatever the count
+    (rows in the order given: callers sort them by id, so concurrent writers lock rows in one
+    order)."""
     if not claims:
         return
-    insert = _insert(db)
+    table = User.__table__
+    statement = _insert(db)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={
+            "email": statement.excluded.email,
+            "name": statement.excluded.name,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
     rows = [
         {"id": user_id, "email": email, "name": name, "created_at": now, "updated_at": now}
         for user_id, email, name in claims
     ]
-    statement = insert(User).values(rows)
-    await db.execute(
-        statement.on_conflict_do_update(
-            index_elements=[User.id],
-            set_={
-                "email": statement.excluded.email,
-                "name": statement.excluded.name,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-    )
+    await db.execute(statement, rows)
 
 
 async def ensure_exists(db: AsyncSession, user_id: str, now: datetime) -> None:
