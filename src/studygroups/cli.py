@@ -157,6 +157,10 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         backlog=BACKLOG,
         **server_options(service),
     )
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("studygroups").info(
+        "Listening on http://%s:%d (the console at /, the API's docs at /docs)", shown, port
+    )
     uvicorn.Server(config).run(sockets=[listener])
     return 0
 

@@ -54,3 +54,4 @@ def test_a_request_sent_while_the_server_starts_waits_and_is_answered(tmp_path: 
     assert not started_when_connected  # connected before the app was up …
     assert answer.startswith(b"HTTP/1.1 200")  # … and answered once it was
     assert STARTED in log.read_bytes()
+    assert f"Listening on http://127.0.0.1:{port}".encode() in log.read_bytes()
