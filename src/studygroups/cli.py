@@ -114,7 +114,7 @@ def server_options(service: Service) -> dict[str, Any]:
     }
 
 
-BACKLOG = 2048  # uvicorn's default
+BACKLOG = 4096  # the accept queue while the app loads (the kernel caps it at net.core.somaxconn)
 
 
 def _listen(host: str, port: int) -> socket.socket:
