@@ -79,3 +79,27 @@ async def test_batches_the_database_cannot_take_are_counted_and_the_writer_keeps
         await down.database.dispose()
 
     assert refused == [2, 1]
+
+
+async def _updated_at(service: Service, user_id: str) -> object:
+    async with service.units() as uow:
+        return (await uow.db.execute(select(User.updated_at).where(User.id == user_id))).scalar()
+
+
+async def test_a_record_whose_claims_did_not_change_is_not_rewritten(service: Service) -> None:
+    ana = Identity("ana", "ana@example.org", "Ana")
+    first = UserDirectory(service.units)
+    first.remember_soon(ana)
+    await first.close()
+    written = await _updated_at(service, "ana")
+
+    after_restart = UserDirectory(service.units)  # knows nothing of what it wrote before
+    after_restart.remember_soon(ana)
+    await after_restart.close()
+    unchanged = await _updated_at(service, "ana")
+    after_restart.remember_soon(Identity("ana", "ana@example.org", "Ana B."))
+    await after_restart.close()
+    renamed = await _updated_at(service, "ana")
+
+    assert unchanged == written
+    assert renamed != written and (await _names(service))["ana"] == "Ana B."

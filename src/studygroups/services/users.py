@@ -14,6 +14,7 @@ from studygroups.storage import users as user_rows
 log = logging.getLogger("studygroups.users")
 
 BATCH_ROWS = 500  # identities written by one statement
+BATCH_WAIT = 0.05  # seconds the first identity of a batch waits for others
 
 
 class UserDirectory:
@@ -22,9 +23,10 @@ class UserDirectory:
     A REST call writes the record before it goes on (`remember`). A socket's connection does not
     wait for it (`remember_soon`): a user who joins a session is a member, so their record
     exists already and only its name and email may be refreshed. Those are written in batches,
-    one statement per loop turn's worth of connections, in user-id order (two processes
-    upserting the same users never wait on each other in opposite orders): after a restart a
-    reconnect storm's thousands of connections cost a handful of transactions, not one each.
+    at most one transaction per BATCH_WAIT, in user-id order (two processes upserting the same
+    users never wait on each other in opposite orders), and a row whose claims did not change is
+    not rewritten: after a restart a reconnect storm's thousands of connections cost a few
+    dozen transactions, not one each.
     """
 
     def __init__(
@@ -63,7 +65,7 @@ class UserDirectory:
 
     async def _write_pending(self) -> None:
         while self._pending:
-            await asyncio.sleep(0)  # the connections of this loop turn join the batch
+            await asyncio.sleep(BATCH_WAIT)  # the connections of the next moments join in
             batch = sorted(self._pending.values(), key=lambda i: i.user_id)[:BATCH_ROWS]
             for identity in batch:
                 del self._pending[identity.user_id]

@@ -30,13 +30,13 @@ async def upsert_from_claims(
         return
     table = User.__table__
     statement = _insert(db)(table)
+    excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.id],
-        set_={
-            "email": statement.excluded.email,
-            "name": statement.excluded.name,
-            "updated_at": statement.excluded.updated_at,
-        },
+        set_={"email": excluded.email, "name": excluded.name, "updated_at": excluded.updated_at},
+        # a row whose claims did not change is not rewritten (nor its updated_at)
+        where=table.c.email.is_distinct_from(excluded.email)
+        | table.c.name.is_distinct_from(excluded.name),
     )
     rows = [
         {"id": user_id, "email": email, "name": name, "created_at": now, "updated_at": now}
