@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from studygroups.app import build
 from tests.conftest import auth, make_settings
@@ -50,3 +54,29 @@ async def test_a_write_that_finds_every_pooled_connection_busy_gets_503_and_chan
     assert "database is unavailable" in refused.json()["message"]
     assert listed.status_code == 200 and listed.json() == []
     await service.database.dispose()
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_before_the_next_request_uses_it(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    service = build(make_settings(postgres_url, tmp_path, db_pool_size=1, db_max_overflow=0))
+    database = service.database
+    try:
+        async with database.reading() as connection:
+            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = create_async_engine(postgres_url, poolclass=NullPool)
+        async with admin.connect() as other:
+            await other.execute(text(f"SELECT pg_terminate_backend({int(backend)})"))
+        await admin.dispose()
+        await asyncio.sleep(0.2)  # the loop reads the closed socket of the pooled connection
+
+        async with database.reading() as connection:
+            now_backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        transport = httpx.ASGITransport(app=service.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            created = await client.post("/groups", json={"name": "G"}, headers=auth("ana"))
+    finally:
+        await database.dispose()
+
+    assert now_backend != backend
+    assert created.status_code == 201

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -61,7 +61,8 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_timeout": pool_timeout,
-                "pool_pre_ping": True,
+                # Not `pool_pre_ping`: on asyncpg its ping is three round trips (BEGIN, ";",
+                # ROLLBACK) before every statement batch; `_drop_closed` checks for free.
             }
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
@@ -75,6 +76,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             if self.checkpointer is not None:
                 event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
+        else:
+            event.listen(self.engine.sync_engine, "checkout", _drop_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
         # several over rows that never change once committed. On PostgreSQL that spares the
@@ -147,6 +150,18 @@ def create_sqlite_file_privately(url: str) -> None:
             )
     except OSError:
         return  # a missing directory and the like: SQLite reports it when it opens the file
+
+
+def _drop_closed(
+    dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """At checkout, a pooled PostgreSQL connection the server closed (a restart, a terminated
+    backend: asyncpg sees the socket close) is replaced by a new one, as `pool_pre_ping` did,
+    without its round trips. A connection that dies silently (no FIN, no RST) fails its next
+    statement instead, which invalidates the pool (`is_connection_error`)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
