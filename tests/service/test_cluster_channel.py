@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -146,3 +147,35 @@ async def test_an_ordinary_emit_still_takes_the_library_channel(redis_url: str) 
         await a.manager.emit("chat.typing", {"x": 1}, namespace="/study-groups", room="r")
         await eventually(lambda: len(b.library) == 1)
         assert a.handled == b.handled == []
+
+
+async def test_an_internal_message_an_older_release_publishes_on_the_library_channel_is_handled(
+    redis_url: str,
+) -> None:
+    channel = f"test-{uuid.uuid4().hex}"
+    process = Process(redis_url, channel)
+    task = asyncio.create_task(process.manager._thread())  # the library's loop over `_listen`
+    older = aioredis.Redis.from_url(redis_url)
+    try:
+        await asyncio.wait_for(process.ready.wait(), 10)
+        data = durable("s4", 7)
+        message = {
+            "method": "emit",
+            "event": DURABLE,
+            "data": [data],
+            "binary": False,
+            "namespace": "/study-groups",
+            "room": "session:s4",
+            "skip_sid": None,
+            "callback": None,
+            "host_id": "an-older-process",
+        }
+        await older.publish(channel, json.dumps(message))
+        await eventually(lambda: len(process.handled) == 1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await older.aclose()
+        await process.manager.redis.aclose()
+    assert process.handled == [(DURABLE, data)]
