@@ -179,3 +179,16 @@ async def test_an_internal_message_an_older_release_publishes_on_the_library_cha
         await older.aclose()
         await process.manager.redis.aclose()
     assert process.handled == [(DURABLE, data)]
+
+
+async def test_a_message_with_an_integer_beyond_64_bits_reaches_the_other_process_whole(
+    redis_url: str,
+) -> None:
+    async with cluster(redis_url) as (a, b):
+        data = {"event": "chat.typing", "sessionId": "s5", "n": 2**70}
+        await asyncio.gather(
+            a.manager.emit(SIGNAL, data, room="r"),
+            a.manager.emit(EVICT, {"userId": "u", "sessionIds": ["s5"]}, room="r"),
+        )
+        await eventually(lambda: len(b.handled) == 2)
+        assert b.handled == [(SIGNAL, data), (EVICT, {"userId": "u", "sessionIds": ["s5"]})]

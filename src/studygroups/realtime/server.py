@@ -211,8 +211,11 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         try:
             items = orjson.loads(message[32:])
         except orjson.JSONDecodeError:
-            log.error("an undecodable internal message on %s", self.internal_channel)
-            return
+            try:  # what `_dumps` wrote with json (integers beyond 64 bits)
+                items = json.loads(message[32:])
+            except ValueError:
+                log.error("an undecodable internal message on %s", self.internal_channel)
+                return
         for kind, data in items:
             try:
                 await self.on_internal(_EVENT_OF[kind], data)
