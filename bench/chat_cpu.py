@@ -1,6 +1,7 @@
 """CPU cost of one chat POST, in process: `python bench/chat_cpu.py [--posts N] [--profile]`.
 
-Builds the app on a fresh migrated SQLite file, makes one group and started session with a few
+Builds the app on a fresh migrated SQLite file (or, with `--postgres URL`, on a fresh database
+made on that server and dropped afterwards), makes one group and started session with a few
 members through the REST API, then sends N chat POSTs one after the other through
 httpx.ASGITransport (or straight into the ASGI app with --raw, leaving httpx's own cost out)
 and prints the process CPU time (all threads, aiosqlite's included) and wall time per POST.
@@ -10,15 +11,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from studygroups.app import Service, build
 from studygroups.config import Settings
@@ -130,44 +136,67 @@ async def _measure(post: Post, count: int, start: int) -> tuple[float, float]:
     )
 
 
-async def run(posts: int, rounds: int, members: int, raw: bool, profile: bool) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+@contextlib.asynccontextmanager
+async def _database(folder: str, postgres: str | None) -> AsyncIterator[str]:
+    """A fresh migrated database: an SQLite file in `folder`, or one on `postgres`'s server."""
+    if postgres is None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await upgrade(url)
-        service: Service = build(
-            Settings(database_url=url, jwt_secret=SECRET, data_dir=Path(folder))
-        )
-        # The benchmark posts faster than one person may: lift the limit, keep the check.
-        service.api.state.api.write_limiter = RateLimiter(Limit(rate=1e9, burst=1e9))
-        transport = httpx.ASGITransport(app=service.asgi)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-                users = [f"user{n}" for n in range(members)]
-                group_id, session_id = await _setup(http, users)
-                path = f"/groups/{group_id}/sessions/{session_id}/chat"
-                post = (
-                    _raw_poster(service.asgi, path, users)
-                    if raw
-                    else _httpx_poster(http, path, users)
-                )
-                await _measure(post, 200, 0)  # warm up caches, the pool and the JIT-less paths
-                if profile:
-                    await _profile(post, posts)
-                    return
-                cpus: list[float] = []
-                walls: list[float] = []
-                for n in range(rounds):
-                    cpu, wall = await _measure(post, posts, 1000 + n * posts)
-                    cpus.append(cpu)
-                    walls.append(wall)
-                    print(f"round {n + 1}: {cpu:7.0f} µs CPU/POST  {wall:7.0f} µs wall/POST")
-                print(
-                    f"median of {rounds} x {posts} POSTs ({'raw ASGI' if raw else 'httpx'}): "
-                    f"{statistics.median(cpus):.0f} µs CPU, "
-                    f"{statistics.median(walls):.0f} µs wall per POST"
-                )
-        finally:
-            await service.database.dispose()
+        yield url
+        return
+    name = f"bench_chat_cpu_{os.getpid()}"
+    admin = create_async_engine(postgres, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as connection:
+        await connection.execute(text(f"CREATE DATABASE {name}"))
+    url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    try:
+        await upgrade(url)
+        yield url
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await admin.dispose()
+
+
+async def run(
+    posts: int, rounds: int, members: int, raw: bool, profile: bool, postgres: str | None
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        async with _database(folder, postgres) as url:
+            service: Service = build(
+                Settings(database_url=url, jwt_secret=SECRET, data_dir=Path(folder))
+            )
+            # The benchmark posts faster than one person may: lift the limit, keep the check.
+            service.api.state.api.write_limiter = RateLimiter(Limit(rate=1e9, burst=1e9))
+            transport = httpx.ASGITransport(app=service.asgi)
+            try:
+                async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                    users = [f"user{n}" for n in range(members)]
+                    group_id, session_id = await _setup(http, users)
+                    path = f"/groups/{group_id}/sessions/{session_id}/chat"
+                    post = (
+                        _raw_poster(service.asgi, path, users)
+                        if raw
+                        else _httpx_poster(http, path, users)
+                    )
+                    await _measure(post, 200, 0)  # warm up caches, the pool and the JIT-less paths
+                    if profile:
+                        await _profile(post, posts)
+                        return
+                    cpus: list[float] = []
+                    walls: list[float] = []
+                    for n in range(rounds):
+                        cpu, wall = await _measure(post, posts, 1000 + n * posts)
+                        cpus.append(cpu)
+                        walls.append(wall)
+                        print(f"round {n + 1}: {cpu:7.0f} µs CPU/POST  {wall:7.0f} µs wall/POST")
+                    print(
+                        f"median of {rounds} x {posts} POSTs ({'raw ASGI' if raw else 'httpx'}): "
+                        f"{statistics.median(cpus):.0f} µs CPU, "
+                        f"{statistics.median(walls):.0f} µs wall per POST"
+                    )
+            finally:
+                await service.database.dispose()
 
 
 async def _profile(post: Post, posts: int) -> None:
@@ -189,8 +218,23 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=5, help="people in the session (5)")
     parser.add_argument("--raw", action="store_true", help="call the ASGI app without httpx")
     parser.add_argument("--profile", action="store_true", help="one round under pyinstrument")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server to make a scratch database on, e.g. "
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/test (default: SQLite)",
+    )
     options = parser.parse_args()
-    asyncio.run(run(options.posts, options.rounds, options.members, options.raw, options.profile))
+    asyncio.run(
+        run(
+            options.posts,
+            options.rounds,
+            options.members,
+            options.raw,
+            options.profile,
+            options.postgres,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -230,8 +230,10 @@ INTERNALS: tuple[Internal, ...] = (
             "connected",
             "redis_url",
             "redis_options",
+            "host_id",
         ),
-        "realtime/server.py (ClusterManager; _redis_connect replaced to use a waiting pool)",
+        "realtime/server.py (ClusterManager; _redis_connect replaced to use a waiting pool;"
+        " host_id marks its batches of internal messages, skipped by their publisher)",
     ),
     Internal(
         "socketio:AsyncServer().manager",

@@ -145,3 +145,21 @@ def test_every_python_engineio_socket_gets_a_binary_packet_object_of_its_own() -
     assert first.encode() == second.data  # raw for a WebSocket
     assert second.encode(b64=True).startswith("b")  # base64 for long-polling
     assert isinstance(first, eio_packet.Packet)
+
+
+def test_an_event_of_json_data_is_one_plain_event_packet() -> None:
+    [only] = EventFrames(NS, "chat.typing", {"userId": "ana", "list": [1, {"a": None}]}).packets(
+        JSON
+    )
+
+    assert only.data == '2/study-groups,["chat.typing",{"userId":"ana","list":[1,{"a":null}]}]'
+
+
+def test_an_event_with_bytes_in_its_data_still_leaves_as_a_binary_event_with_its_attachment() -> (
+    None
+):
+    header, attachment = EventFrames(NS, "x", {"blob": b"\x01\x02"}).packets(JSON)
+
+    assert header.data.startswith("51-/study-groups,")
+    assert '{"_placeholder":true,"num":0}' in header.data
+    assert attachment.data == b"\x01\x02"

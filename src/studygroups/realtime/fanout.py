@@ -63,10 +63,19 @@ class EventFrames:
         with binary attachments, which this service never emits)."""
         packets = self._packets.get(codec)
         if packets is None:
+            # binary=False: python-socketio would otherwise walk the whole payload looking for
+            # bytes on every packet (a tenth of a busy cluster's CPU). Events here are JSON
+            # data; should bytes ever be there, JSON refuses them and the library's check runs.
             pkt = codec.packet_class(
-                sio_packet.EVENT, namespace=self._namespace, data=self._arguments
+                sio_packet.EVENT, namespace=self._namespace, data=self._arguments, binary=False
             )
-            encoded = pkt.encode()
+            try:
+                encoded = pkt.encode()
+            except TypeError:
+                pkt = codec.packet_class(
+                    sio_packet.EVENT, namespace=self._namespace, data=self._arguments
+                )
+                encoded = pkt.encode()
             parts = encoded if isinstance(encoded, list) else [encoded]
             packets = self._packets[codec] = [
                 eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +12,9 @@ from studygroups.domain import chat as rules
 from studygroups.domain import sessions as session_rules
 from studygroups.domain.errors import NotFound
 from studygroups.domain.events import ChatMessagePosted
+from studygroups.domain.groups import MemberStatus
 from studygroups.domain.rounds import check_round_index
+from studygroups.domain.sessions import SessionStatus
 from studygroups.identity import Identity
 from studygroups.services import answers, views
 from studygroups.services.access import SessionAccess, load_session, take_seq_for
@@ -20,6 +24,7 @@ from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.storage import chat as chat_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage import users
+from studygroups.storage.event_log import StoredEvent, iso_timestamp
 from studygroups.storage.tables import ReadCursor
 
 
@@ -74,6 +79,64 @@ async def post_message(
     await chat_rows.add_message(uow.db, row)
     role = access.session_role
     return views.chat_message(row, actor.name, str(role) if role else None)
+
+
+async def post_message_at_once(
+    units: UnitOfWorkFactory,
+    actor: Identity,
+    group_id: str,
+    session_id: str,
+    round_index: int,
+    raw: str,
+) -> answers.ChatMessage | None:
+    """`post_message` on PostgreSQL as one statement that commits on its own (one round trip
+    instead of BEGIN, three statements and COMMIT), then the same broadcast. None on SQLite
+    or when any check refuses the post, which then changed nothing: the caller runs
+    `post_message` in a unit of work, which raises that refusal."""
+    connecting = units.single_statements()
+    if connecting is None:
+        return None
+    text = rules.clean_message(raw)
+    message_id = str(uuid.uuid4())
+    now = units.clock()
+    timestamp = iso_timestamp(now)
+    event = ChatMessagePosted(
+        session_id,
+        message_id=message_id,
+        round_index=round_index,
+        message=text,
+        user_id=actor.user_id,
+        user_name=actor.name,
+    )
+    payload = event.payload()
+    row = chat_rows.NewMessage(
+        id=message_id,
+        session_id=session_id,
+        round_index=round_index,
+        user_id=actor.user_id,
+        message=text,
+        seq=0,
+        # The event's own timestamp, so the REST `created_at` equals the socket's `timestamp`.
+        created_at=datetime.fromisoformat(timestamp),
+    )
+    post = chat_rows.PostAtOnce(
+        message=row,
+        group_id=group_id,
+        event=event.name,
+        data_head=json.dumps(payload)[:-1] + ', "seq": ',
+        data_tail=", " + json.dumps({"timestamp": timestamp})[1:],
+        logged_at=now,
+        finished=SessionStatus.FINISHED,
+        active=MemberStatus.ACTIVE,
+    )
+    async with connecting as db:
+        taken = await chat_rows.post_at_once(db, post)
+    if taken is None:
+        return None
+    seq, role = taken
+    data = {**payload, "seq": seq, "timestamp": timestamp}
+    await units.published([StoredEvent(session_id, seq, event.name, data, timestamp)])
+    return views.chat_message(dataclasses.replace(row, seq=seq), actor.name, role)
 
 
 async def list_messages(

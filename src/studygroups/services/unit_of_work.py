@@ -154,3 +154,16 @@ class UnitOfWorkFactory:
     def reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads that need no transaction and no ORM (the live path's)."""
         return self.database.reading()
+
+    def single_statements(self) -> AbstractAsyncContextManager[AsyncConnection] | None:
+        """PostgreSQL: a connection on which each statement is its own transaction, for a write
+        that is one statement (no BEGIN and COMMIT round trips; what it records is published
+        with `published`). None on SQLite, whose writes take the writer slot in a unit."""
+        return None if self.database.is_sqlite else self.database.reading()
+
+    async def published(self, events: Sequence[StoredEvent]) -> None:
+        """Hand the events a single statement committed to the publisher, as `commit` does."""
+        try:
+            await self.publisher.publish(events)
+        except Exception:
+            log.exception("publishing after commit failed; clients will recover from the log")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studygroups.storage.tables import ChatMessage, ReadCursor
 
@@ -74,3 +74,87 @@ async def counts(db: AsyncSession, session_id: str) -> dict[tuple[int, str], int
         .group_by(ChatMessage.round_index, ChatMessage.user_id)
     )
     return {(round_index, user_id): int(n) for round_index, user_id, n in rows}
+
+
+# PostgreSQL only: a whole chat post in one statement, which commits on its own (autocommit).
+# The UPDATE takes the session's next seq only when every check of a post passes (the session
+# is in the group and not FINISHED, the round exists, the poster is an ACTIVE member), so a
+# refused post changes nothing; the two INSERTs read the seq from it. The event's `data` is
+# its JSON text with the seq written in between `head` and `tail`.
+_POST_AT_ONCE = text(
+    """
+WITH taken AS (
+    UPDATE group_sessions SET last_seq = last_seq + 1
+    WHERE id = CAST(:session_id AS varchar)
+      AND group_id = CAST(:group_id AS varchar)
+      AND status <> CAST(:finished AS varchar)
+      AND CAST(:round_index AS integer) BETWEEN 1 AND rounds_count
+      AND EXISTS (
+          SELECT 1 FROM group_members
+          WHERE group_members.group_id = group_sessions.group_id
+            AND group_members.user_id = CAST(:user_id AS varchar)
+            AND group_members.status = CAST(:active AS varchar))
+    RETURNING last_seq,
+        (SELECT role FROM session_members
+         WHERE session_members.session_id = group_sessions.id
+           AND session_members.user_id = CAST(:user_id AS varchar)) AS session_role
+), logged AS (
+    INSERT INTO session_event_log (session_id, seq, event, data, created_at)
+    SELECT CAST(:session_id AS varchar), last_seq, CAST(:event AS varchar),
+           CAST(CAST(:head AS text) || last_seq::text || CAST(:tail AS text) AS json),
+           CAST(:now AS timestamptz)
+    FROM taken
+), posted AS (
+    INSERT INTO chat_messages (id, session_id, round_index, user_id, message, seq, created_at)
+    SELECT CAST(:message_id AS varchar), CAST(:session_id AS varchar),
+           CAST(:round_index AS integer), CAST(:user_id AS varchar), CAST(:message AS text),
+           last_seq, CAST(:created_at AS timestamptz)
+    FROM taken
+)
+SELECT last_seq, session_role FROM taken
+"""
+)
+
+
+@dataclass(frozen=True)
+class PostAtOnce:
+    """What `post_at_once` writes: the message, and its event's row around the seq to come."""
+
+    message: NewMessage  # `seq` is ignored: the statement takes it
+    group_id: str
+    event: str
+    data_head: str  # the event's JSON text up to its seq ...
+    data_tail: str  # ... and after it
+    logged_at: datetime  # the event row's created_at
+    finished: str  # the session status a post is refused in
+    active: str  # the membership status a poster needs
+
+
+async def post_at_once(db: AsyncConnection, post: PostAtOnce) -> tuple[int, str | None] | None:
+    """(the seq taken, the poster's session role), or None when a check refused: nothing was
+    written then. `db` must be in autocommit: the statement is its own transaction."""
+    message = post.message
+    row = (
+        await db.execute(
+            _POST_AT_ONCE,
+            {
+                "session_id": message.session_id,
+                "group_id": post.group_id,
+                "finished": post.finished,
+                "round_index": message.round_index,
+                "user_id": message.user_id,
+                "active": post.active,
+                "event": post.event,
+                "head": post.data_head,
+                "tail": post.data_tail,
+                "now": post.logged_at,
+                "message_id": message.id,
+                "message": message.message,
+                "created_at": message.created_at,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    seq, session_role = row
+    return int(seq), session_role

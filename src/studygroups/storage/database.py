@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import stat
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from studygroups.storage.sqlite_checkpoint import (
     CHECKPOINT_EVERY_SECONDS,
@@ -34,11 +33,6 @@ from studygroups.storage.sqlite_checkpoint import (
 from studygroups.storage.sqlite_driver import use_loop_statements
 
 log = logging.getLogger("studygroups.storage")
-
-# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (one
-# round trip); one used more recently is not. pool_pre_ping pinged at every checkout: 10 % of the
-# servers' CPU in a reconnect storm, and a round trip on every request.
-PING_IF_IDLE_SECONDS = 5.0
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -60,7 +54,6 @@ class Database:
         max_overflow: int = 10,
         pool_timeout: float = 10.0,
         checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
-        ping_if_idle_seconds: float = PING_IF_IDLE_SECONDS,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -70,6 +63,8 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_timeout": pool_timeout,
+                # Not `pool_pre_ping`: on asyncpg its ping is three round trips (BEGIN, ";",
+                # ROLLBACK) before every checkout; `_drop_closed` checks for free.
             }
         self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
@@ -80,13 +75,13 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url, json_serializer=json_dumps, json_deserializer=json_loads, **options
         )
-        if not self.is_sqlite:
-            _ping_when_idle(self.engine, ping_if_idle_seconds)
         if self.is_sqlite:
             use_loop_statements(self.engine, self.checkpointer)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             if self.checkpointer is not None:
                 event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
+        else:
+            event.listen(self.engine.sync_engine, "checkout", _drop_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
         # several over rows that never change once committed. On PostgreSQL that spares the
@@ -179,28 +174,16 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
-    """Ping a pooled connection at checkout only when it sat idle in the pool longer than
-    `idle_seconds`: one the database dropped meanwhile (a restart, an idle timeout) is replaced
-    before a request sees it. A connection the database drops while in use, or within that
-    window, fails its statement as it would after a ping, and the pool is invalidated."""
-
-    def checked_in(_dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    def checked_out(
-        dbapi: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
-    ) -> None:
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
-            return  # a new connection, or one used a moment ago
-        try:
-            dbapi.ping()  # the asyncpg adapter: one round trip, two outside a transaction
-        except Exception as error:
-            raise DisconnectionError("the pooled connection no longer answers") from error
-
-    event.listen(engine.sync_engine, "checkin", checked_in)
-    event.listen(engine.sync_engine, "checkout", checked_out)
+def _drop_closed(
+    dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """At checkout, a pooled PostgreSQL connection the server closed (a restart, a terminated
+    backend: asyncpg sees the socket close) is replaced by a new one, as `pool_pre_ping` did,
+    without its round trips. A connection that dies silently (no FIN, no RST) fails its next
+    statement instead, which invalidates the pool (`is_connection_error`)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

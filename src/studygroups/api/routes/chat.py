@@ -21,6 +21,12 @@ router = APIRouter(
 async def post_message(
     group_id: str, session_id: str, body: PostChat, run: WriterDep
 ) -> JSONResponse:
+    if run.retry is None:  # with an Idempotency-Key the answer is stored in the transaction
+        posted = await chat.post_message_at_once(
+            run.units, run.identity, group_id, session_id, body.round_index, body.message
+        )
+        if posted is not None:
+            return JSONResponse(posted, status_code=201)
     return await run(
         lambda uow: chat.post_message(
             uow, run.identity, group_id, session_id, body.round_index, body.message

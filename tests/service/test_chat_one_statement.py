@@ -1,0 +1,106 @@
+"""On PostgreSQL a chat post without an Idempotency-Key is one statement that commits on its
+own (services/chat.py `post_message_at_once`): what it stores and answers is what the
+transaction did, and a refusal takes no seq. Real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from studygroups.app import Service, build
+from tests.conftest import make_settings
+from tests.service.observe import feed_events, snapshot
+from tests.support import make_session
+
+
+@pytest.fixture
+async def service(postgres_url: str, tmp_path: Path) -> AsyncIterator[Service]:
+    built = build(make_settings(postgres_url, tmp_path))
+    yield built
+    await built.database.dispose()
+
+
+@pytest.fixture
+async def http(service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_a_chat_post_reaches_postgresql_as_one_statement(
+    service: Service, http: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(http, ["ana", "bo"])
+    await scenario.chat("bo", "warming the pool")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = service.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await scenario.chat("bo", "one statement")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(statements) == 1
+    assert statements[0].lstrip().startswith("WITH taken AS")
+
+
+async def test_the_logged_event_of_a_post_carries_what_the_answer_says(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo"], rounds=2)
+
+    answers = [
+        (await scenario.chat("bo", 'quotes " and \\ and ünïcode', round_index=2)).json(),
+        (await scenario.chat("ana", "second")).json(),
+    ]
+
+    logged = [e for e in await feed_events(scenario) if e["event"] == "chat.message"]
+    assert [e["data"] for e in logged] == [
+        {
+            "id": answer["id"],
+            "sessionId": scenario.session_id,
+            "roundIndex": answer["round_index"],
+            "message": answer["message"],
+            "userId": answer["user_id"],
+            "userName": answer["user_name"],
+            "seq": answer["seq"],
+            "timestamp": answer["created_at"],
+        }
+        for answer in answers
+    ]
+    assert answers[0]["message"] == 'quotes " and \\ and ünïcode'
+    assert answers[1]["seq"] == answers[0]["seq"] + 1
+    assert (answers[0]["user_role"], answers[1]["user_role"]) == ("SCRIBE", "FACILITATOR")
+
+
+async def test_refused_posts_take_no_seq_and_the_next_post_follows_without_a_gap(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_session(http, ["ana", "bo"])
+    first = (await scenario.chat("bo", "before")).json()
+    before = await snapshot(scenario)
+
+    await scenario.chat("bo", "no such round", round_index=2, expect=400)
+    await scenario.chat("cy", "not a member", expect=403)
+    await scenario.call(
+        "POST",
+        f"/groups/other-group/sessions/{scenario.session_id}/chat",
+        "bo",
+        {"message": "wrong group", "round_index": 1},
+        expect=404,
+    )
+
+    assert await snapshot(scenario) == before
+    after = (await scenario.chat("bo", "after")).json()
+    assert after["seq"] == first["seq"] + 1
+    seqs = [e["seq"] for e in await feed_events(scenario)]
+    assert seqs == list(range(1, len(seqs) + 1))
