@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from studygroups.config import SECRET_FILE, Settings
@@ -161,7 +162,17 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
     logging.getLogger("studygroups").info(
         "Listening on http://%s:%d (the console at /, the API's docs at /docs)", shown, port
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    server = uvicorn.Server(config)
+    stop = server.handle_exit
+
+    def draining(sig: int, frame: FrameType | None) -> None:
+        # From the signal on, sockets that close are a restart, not their users leaving
+        # (namespace.py `on_disconnect`), on every transport.
+        service.sio.eio.draining = True
+        stop(sig, frame)
+
+    server.handle_exit = draining  # type: ignore[method-assign]  # uvicorn's signal handler
+    server.run(sockets=[listener])
     return 0
 
 
