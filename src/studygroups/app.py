@@ -142,6 +142,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     manager.on_internal = on_internal
     if isinstance(manager, ClusterManager):
         manager.on_subscribed = sequencer.catch_up_all
+        manager.on_publish_failure = metrics.redis_publish_failures.inc
     if redis_presence is not None:
         redis_presence.on_expired = gateway.announce_left
 

@@ -32,6 +32,12 @@ class Metrics:
             "Committed events whose broadcast failed",
             registry=self.registry,
         )
+        self.redis_publish_failures = Counter(
+            "studygroups_redis_publish_failures_total",
+            "Batches of internal messages (durable events, signals, evictions) Redis did not"
+            " take; the other processes catch the durable events up from the log",
+            registry=self.registry,
+        )
         self.http_latency = Histogram(
             "studygroups_http_request_seconds",
             "HTTP request latency",

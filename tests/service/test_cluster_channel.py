@@ -134,12 +134,14 @@ async def test_without_redis_an_emit_is_still_handled_here_and_counted_as_not_pu
         handled.append(event)
 
     manager.on_internal = on_internal
+    counted: list[bool] = []
+    manager.on_publish_failure = lambda: counted.append(True)
     try:
         await asyncio.wait_for(manager.emit(EVICT, {"userId": "u", "sessionIds": []}), 30)
     finally:
         await manager.redis.aclose()
     assert handled == [EVICT]
-    assert manager.publish_failures == 1
+    assert manager.publish_failures == 1 and counted == [True]
 
 
 async def test_an_ordinary_emit_still_takes_the_library_channel(redis_url: str) -> None:

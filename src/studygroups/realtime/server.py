@@ -135,6 +135,7 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self._published: asyncio.Event | None = None  # set when the batch to come is out
         self._sender: asyncio.Task[None] | None = None
         self.publish_failures = 0  # internal batches Redis did not take
+        self.on_publish_failure: Callable[[], None] | None = None  # the app's metric
 
     async def emit(
         self,
@@ -201,6 +202,8 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             except Exception as error:  # noqa: BLE001 -- Redis down or gone: logged, counted
                 if attempt == 2:
                     self.publish_failures += 1
+                    if self.on_publish_failure is not None:
+                        self.on_publish_failure()
                     log.error("could not publish internal messages to Redis (%s)", error)
 
     async def _receive_internal(self, message: bytes) -> None:
