@@ -4,7 +4,10 @@ failing: another process sees every user (a failure would leave them only in the
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+
+import pytest
 
 from studygroups.realtime.redis_presence import RedisPresence
 
@@ -33,3 +36,17 @@ async def test_a_burst_larger_than_the_pool_reaches_redis_and_every_process_sees
     assert sorted(p["userId"] for p in seen_there) == sorted(users)
     assert lasts == [True] * len(users)
     assert left_there == []
+
+
+async def test_a_first_start_is_not_logged_as_a_recovery(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="studygroups.presence")
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"first-{uuid.uuid4().hex}")
+    try:
+        await presence.enter("s", "ana", "Ana", "sid-1")
+    finally:
+        await presence.close()
+    said = [record.getMessage() for record in caplog.records]
+    assert "presence store reachable" in said
+    assert not any("again" in line for line in said)

@@ -145,6 +145,7 @@ class RedisPresence:
         self._present = self._redis.register_script(_PRESENT)
         self._task: asyncio.Task[None] | None = None
         self._healthy = False
+        self._was_healthy = False  # reached once: a later outage's end is a recovery
         self.on_expired = on_expired
 
     @property
@@ -249,9 +250,11 @@ class RedisPresence:
                 pipe.hset(self._entries + session_id, f"{user_id}\n{sid}", f"{self._host}\n{name}")
                 pipe.sadd(self._sessions, session_id)
             await pipe.execute()
-        if not self._healthy:
+        if not self._healthy and self._was_healthy:
             log.info("presence store reachable again; %d entries restored", len(self._names))
-        self._healthy = True
+        elif not self._healthy:
+            log.info("presence store reachable")
+        self._healthy = self._was_healthy = True
 
     def _degraded(self, error: Exception) -> None:
         if self._healthy:
