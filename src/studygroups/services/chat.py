@@ -42,6 +42,31 @@ async def _chat_access(
     return access
 
 
+def _posted(actor: Identity, session_id: str, round_index: int, text: str) -> ChatMessagePosted:
+    return ChatMessagePosted(
+        session_id,
+        message_id=str(uuid.uuid4()),
+        round_index=round_index,
+        message=text,
+        user_id=actor.user_id,
+        user_name=actor.name,
+    )
+
+
+def _row_of(event: ChatMessagePosted, seq: int, timestamp: str) -> chat_rows.NewMessage:
+    """The message's row: created at the event's own timestamp, so the REST `created_at`
+    equals the socket's `timestamp`."""
+    return chat_rows.NewMessage(
+        id=event.message_id,
+        session_id=event.session_id,
+        round_index=event.round_index,
+        user_id=event.user_id,
+        message=event.message,
+        seq=seq,
+        created_at=datetime.fromisoformat(timestamp),
+    )
+
+
 async def post_message(
     uow: UnitOfWork, actor: Identity, group_id: str, session_id: str, round_index: int, raw: str
 ) -> answers.ChatMessage:
@@ -53,29 +78,9 @@ async def post_message(
     _check_in_group(access.group_id, group_id)
     session_rules.check_not_finished(access.status)
     check_round_index(round_index, access.rounds_count)  # rounds 1..count all exist
-    message_id = str(uuid.uuid4())
-    [stored] = await uow.record_numbered(
-        session_id,
-        seq,
-        ChatMessagePosted(
-            session_id,
-            message_id=message_id,
-            round_index=round_index,
-            message=text,
-            user_id=actor.user_id,
-            user_name=actor.name,
-        ),
-    )
-    row = chat_rows.NewMessage(
-        id=message_id,
-        session_id=session_id,
-        round_index=round_index,
-        user_id=actor.user_id,
-        message=text,
-        seq=stored.seq,
-        # The event's own timestamp, so the REST `created_at` equals the socket's `timestamp`.
-        created_at=datetime.fromisoformat(stored.created_at),
-    )
+    event = _posted(actor, session_id, round_index, text)
+    [stored] = await uow.record_numbered(session_id, seq, event)
+    row = _row_of(event, stored.seq, stored.created_at)
     await chat_rows.add_message(uow.db, row)
     role = access.session_role
     return views.chat_message(row, actor.name, str(role) if role else None)
@@ -96,29 +101,11 @@ async def post_message_at_once(
     connecting = units.single_statements()
     if connecting is None:
         return None
-    text = rules.clean_message(raw)
-    message_id = str(uuid.uuid4())
     now = units.clock()
     timestamp = iso_timestamp(now)
-    event = ChatMessagePosted(
-        session_id,
-        message_id=message_id,
-        round_index=round_index,
-        message=text,
-        user_id=actor.user_id,
-        user_name=actor.name,
-    )
+    event = _posted(actor, session_id, round_index, rules.clean_message(raw))
     payload = event.payload()
-    row = chat_rows.NewMessage(
-        id=message_id,
-        session_id=session_id,
-        round_index=round_index,
-        user_id=actor.user_id,
-        message=text,
-        seq=0,
-        # The event's own timestamp, so the REST `created_at` equals the socket's `timestamp`.
-        created_at=datetime.fromisoformat(timestamp),
-    )
+    row = _row_of(event, 0, timestamp)  # its seq is taken by the statement
     post = chat_rows.PostAtOnce(
         message=row,
         group_id=group_id,
