@@ -27,9 +27,24 @@ def _configure_logging(level: str) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    from studygroups.storage.migrate import upgrade
+    """Upgrade the database to the latest schema and say which revision it went from and to."""
+    from studygroups.storage.database import create_sqlite_file_privately
+    from studygroups.storage.migrate import current_revision, upgrade
 
-    asyncio.run(upgrade(settings.database_url))
+    url = settings.database_url
+
+    async def run() -> tuple[str | None, str | None]:
+        create_sqlite_file_privately(url)  # before anything opens it: 0600
+        before = await current_revision(url)
+        await upgrade(url)
+        return before, await current_revision(url)
+
+    before, after = asyncio.run(run())
+    log = logging.getLogger("studygroups")
+    if before == after:
+        log.info("Database schema at revision %s: nothing to migrate", after)
+    else:
+        log.info("Database migrated from revision %s to %s", before or "(empty)", after)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         _migrate(settings)
-        logging.getLogger("studygroups").info("Database is at the latest schema")
         return 0
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
 

@@ -3,6 +3,7 @@ refusing to sign with a secret no server knows."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,22 @@ def test_serve_still_creates_the_data_dirs_secret_when_there_is_none(tmp_path: P
 
     assert settings.jwt_secret_source == str(tmp_path / SECRET_FILE)
     assert (tmp_path / SECRET_FILE).read_text().strip() == settings.jwt_secret
+
+
+def test_migrate_says_which_revision_it_went_from_and_to_and_when_there_was_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    caplog.set_level(logging.INFO, logger="studygroups")
+
+    assert main(["migrate"]) == 0
+    first = [r.getMessage() for r in caplog.records if r.name == "studygroups"]
+    caplog.clear()
+    assert main(["migrate"]) == 0
+    again = [r.getMessage() for r in caplog.records if r.name == "studygroups"]
+
+    assert any(line.startswith("Database migrated from revision (empty) to 0004") for line in first)
+    assert any(line.startswith("Database schema at revision 0004") for line in again)
+    assert any(line.endswith("nothing to migrate") for line in again)
