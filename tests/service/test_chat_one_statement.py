@@ -4,32 +4,21 @@ transaction did, and a refusal takes no seq. Real PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import event
 
-from studygroups.app import Service, build
-from tests.conftest import make_settings
+from studygroups.app import Service
 from tests.service.observe import feed_events, snapshot
 from tests.support import make_session
 
 
 @pytest.fixture
-async def service(postgres_url: str, tmp_path: Path) -> AsyncIterator[Service]:
-    built = build(make_settings(postgres_url, tmp_path))
-    yield built
-    await built.database.dispose()
-
-
-@pytest.fixture
-async def http(service: Service) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=service.asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def database_url(postgres_url: str) -> str:
+    """PostgreSQL only (the one-statement path): conftest's `service` and `http` on it."""
+    return postgres_url
 
 
 async def test_a_chat_post_reaches_postgresql_as_one_statement(
