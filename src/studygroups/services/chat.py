@@ -94,13 +94,11 @@ async def post_message_at_once(
     round_index: int,
     raw: str,
 ) -> answers.ChatMessage | None:
-    """`post_message` on PostgreSQL as one statement that commits on its own (one round trip
-    instead of BEGIN, three statements and COMMIT), then the same broadcast. None on SQLite
-    or when any check refuses the post, which then changed nothing: the caller runs
-    `post_message` in a unit of work, which raises that refusal."""
-    connecting = units.single_statements()
-    if connecting is None:
-        return None
+    """`post_message` as one transaction below the unit of work (`UnitOfWorkFactory.at_once`:
+    one statement on PostgreSQL, one synchronous run on SQLite's writer connection), then the
+    same broadcast. None where that is not available, or when any check refuses the post,
+    which then changed nothing: the caller runs `post_message` in a unit of work, which
+    raises that refusal."""
     now = units.clock()
     timestamp = iso_timestamp(now)
     event = _posted(actor, session_id, round_index, rules.clean_message(raw))
@@ -116,8 +114,10 @@ async def post_message_at_once(
         finished=SessionStatus.FINISHED,
         active=MemberStatus.ACTIVE,
     )
-    async with connecting as db:
-        taken = await chat_rows.post_at_once(db, post)
+    taken = await units.at_once(
+        lambda db: chat_rows.post_at_once(db, post),
+        lambda db: chat_rows.post_at_once_sqlite(db, post),
+    )
     if taken is None:
         return None
     seq, role = taken

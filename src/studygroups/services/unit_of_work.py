@@ -8,11 +8,12 @@ its events to the publisher. A rollback loses both together, so nothing half-hap
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -24,6 +25,7 @@ from studygroups.storage.event_log import StoredEvent
 log = logging.getLogger("studygroups.events")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -155,11 +157,25 @@ class UnitOfWorkFactory:
         """A connection for reads that need no transaction and no ORM (the live path's)."""
         return self.database.reading()
 
-    def single_statements(self) -> AbstractAsyncContextManager[AsyncConnection] | None:
-        """PostgreSQL: a connection on which each statement is its own transaction, for a write
-        that is one statement (no BEGIN and COMMIT round trips; what it records is published
-        with `published`). None on SQLite, whose writes take the writer slot in a unit."""
-        return None if self.database.is_sqlite else self.database.reading()
+    async def at_once(
+        self,
+        postgres: Callable[[AsyncConnection], Awaitable[T]],
+        sqlite: Callable[[sqlite3.Connection], T],
+    ) -> T | None:
+        """A write that is its own transaction, below the unit of work: `postgres(connection)`
+        on a connection where each statement commits on its own (no BEGIN and COMMIT round
+        trips), or `sqlite(connection)` on SQLite's writer connection in the writer slot,
+        synchronously (it commits or rolls back before it returns). None where neither
+        applies (SQLite in memory); what it records is published with `published`."""
+        if not self.database.is_sqlite:
+            async with self.database.reading() as connection:
+                return await postgres(connection)
+        async with self.database.sqlite_writer() as writer:
+            if writer is None:
+                return None
+            done = sqlite(writer)
+        self.database.committed()
+        return done
 
     async def published(self, events: Sequence[StoredEvent]) -> None:
         """Hand the events a single statement committed to the publisher, as `commit` does."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import DateTime, Table, func, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studygroups.storage.tables import ChatMessage, ReadCursor
@@ -157,4 +160,80 @@ async def post_at_once(db: AsyncConnection, post: PostAtOnce) -> tuple[int, str 
     if row is None:
         return None
     seq, session_role = row
+    return int(seq), session_role
+
+
+# SQLite: the same post as three statements and a COMMIT on the writer's own connection
+# (Database.sqlite_writer), run in one go on the loop with sqlite3 itself. SQLite has no
+# UPDATE inside a WITH, so the seq comes back from the UPDATE and the INSERTs take it; the
+# checks are the PostgreSQL statement's. Datetimes are written as SQLAlchemy writes them
+# there, so every other query reads these rows as its own.
+_SQLITE_TAKE = """
+UPDATE group_sessions SET last_seq = last_seq + 1
+WHERE id = ? AND group_id = ? AND status <> ? AND ? BETWEEN 1 AND rounds_count
+  AND EXISTS (
+      SELECT 1 FROM group_members
+      WHERE group_members.group_id = group_sessions.group_id
+        AND group_members.user_id = ? AND group_members.status = ?)
+RETURNING last_seq,
+    (SELECT role FROM session_members
+     WHERE session_members.session_id = group_sessions.id
+       AND session_members.user_id = ?)
+"""
+_SQLITE_LOG = (
+    "INSERT INTO session_event_log (session_id, seq, event, data, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_SQLITE_POST = (
+    "INSERT INTO chat_messages (id, session_id, round_index, user_id, message, seq, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_sqlite = sqlite.dialect()
+_sqlite_datetime = cast(
+    Callable[[Any], Any],
+    DateTime(timezone=True).dialect_impl(_sqlite).bind_processor(_sqlite),
+)
+
+
+def post_at_once_sqlite(db: sqlite3.Connection, post: PostAtOnce) -> tuple[int, str | None] | None:
+    """`post_at_once` on SQLite's writer connection: committed when it returns a seq, rolled
+    back (nothing written) when a check refused. Synchronous: nothing else runs on the loop
+    between the UPDATE and the COMMIT."""
+    message = post.message
+    try:
+        taken = db.execute(
+            _SQLITE_TAKE,
+            (
+                message.session_id,
+                post.group_id,
+                post.finished,
+                message.round_index,
+                message.user_id,
+                post.active,
+                message.user_id,
+            ),
+        ).fetchone()
+        if taken is None:
+            db.rollback()
+            return None
+        seq, session_role = taken
+        data = f"{post.data_head}{seq}{post.data_tail}"
+        logged_at = _sqlite_datetime(post.logged_at)
+        db.execute(_SQLITE_LOG, (message.session_id, seq, post.event, data, logged_at))
+        db.execute(
+            _SQLITE_POST,
+            (
+                message.id,
+                message.session_id,
+                message.round_index,
+                message.user_id,
+                message.message,
+                seq,
+                _sqlite_datetime(message.created_at),
+            ),
+        )
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
     return int(seq), session_role

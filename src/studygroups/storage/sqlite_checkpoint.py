@@ -45,7 +45,7 @@ class Checkpointer:
     after a commit (`committed`, called on the loop by the connection that committed)."""
 
     def __init__(self, path: str, interval: float = CHECKPOINT_EVERY_SECONDS) -> None:
-        self._path = path
+        self.path = path
         self._interval = interval
         # One thread: the checkpoint connection is only ever used there.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-checkpoint")
@@ -75,7 +75,7 @@ class Checkpointer:
     def _checkpoint(self) -> None:
         """On the checkpoint thread."""
         if self._connection is None:
-            self._connection = sqlite3.connect(self._path, isolation_level=None)
+            self._connection = sqlite3.connect(self.path, isolation_level=None)
         self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         self.passes += 1
 
