@@ -92,7 +92,10 @@ def _rows(result: Any) -> int:
 def _check_no_nul(request: Request) -> None:
     """Ids and queries: PostgreSQL text cannot hold NUL (SQLite can), so it is refused here on
     every database alike, before a query could fail on it."""
-    for value in (*request.path_params.values(), *request.query_params.values()):
+    values = list(request.path_params.values())
+    if request.scope.get("query_string"):  # parsed only when there is one (not on the hot path)
+        values.extend(request.query_params.values())
+    for value in values:
         if "\x00" in str(value):
             raise Invalid("text must not contain NUL characters (\\u0000)")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.storage import chat as chat_rows
 from studygroups.storage import sessions as session_rows
 from studygroups.storage import users
+from studygroups.storage.database import json_dumps
 from studygroups.storage.event_log import StoredEvent, iso_timestamp
 from studygroups.storage.tables import ReadCursor
 
@@ -108,8 +108,8 @@ async def post_message_at_once(
         message=row,
         group_id=group_id,
         event=event.name,
-        data_head=json.dumps(payload)[:-1] + ', "seq": ',
-        data_tail=", " + json.dumps({"timestamp": timestamp})[1:],
+        data_head=json_dumps(payload)[:-1] + ',"seq":',
+        data_tail="," + json_dumps({"timestamp": timestamp})[1:],
         logged_at=now,
         finished=SessionStatus.FINISHED,
         active=MemberStatus.ACTIVE,

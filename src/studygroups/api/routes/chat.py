@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from studygroups.api.deps import ReaderDep, WriterDep
 from studygroups.api.openapi import AUTHENTICATED, CHANGE
+from studygroups.api.responses import PlainJson
 from studygroups.api.schemas import PostChat
 from studygroups.services import answers, chat
 
@@ -26,7 +27,7 @@ async def post_message(
             run.units, run.identity, group_id, session_id, body.round_index, body.message
         )
         if posted is not None:
-            return JSONResponse(posted, status_code=201)
+            return PlainJson(posted, status_code=201)
     return await run(
         lambda uow: chat.post_message(
             uow, run.identity, group_id, session_id, body.round_index, body.message
