@@ -20,6 +20,7 @@ import inspect
 import json
 import re
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
@@ -108,7 +109,11 @@ def _parse(body: bytes) -> PostChat | None:
     if not body:
         return None
     try:
-        return PostChat.model_validate(json.loads(body))
+        try:
+            data = orjson.loads(body)  # what it takes, json.loads reads the same
+        except orjson.JSONDecodeError:
+            data = json.loads(body)  # the rest: json.loads decides, as FastAPI's does
+        return PostChat.model_validate(data)
     except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
 
