@@ -109,6 +109,9 @@ class Settings:
     # -- the console and development sign-in (console, issue 13) --
     dev_login: bool = False  # DEV_LOGIN=1: POST /dev/token mints tokens even with JWT_SECRET
     dev_token_ttl_seconds: int = 8 * 3600  # DEV_TOKEN_TTL_SECONDS: lifetime of a /dev/token
+    # -- observability: FastAPI's native OpenTelemetry, on when the environment has any OTEL_*
+    # variable (or FASTAPI_OTEL_AUTO_CONFIGURE); docs/deployment.md "OpenTelemetry"
+    opentelemetry: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -165,6 +168,8 @@ class Settings:
             # -- the console and development sign-in (console) --
             dev_login=env.get("DEV_LOGIN", "").strip() == "1",
             dev_token_ttl_seconds=_positive_int(env, "DEV_TOKEN_TTL_SECONDS", 8 * 3600),
+            opentelemetry=any(name.startswith("OTEL_") for name in env)
+            or bool(env.get("FASTAPI_OTEL_AUTO_CONFIGURE")),
         )
         if overrides:
             settings = replace(settings, **overrides)  # type: ignore[arg-type]

@@ -118,3 +118,21 @@ def test_a_variable_set_to_the_empty_string_counts_as_unset(tmp_path: Path) -> N
 def test_a_number_that_is_not_an_integer_is_refused_naming_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PORT must be an integer, got 'eighty'"):
         Settings.from_env({"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "PORT": "eighty"})
+
+
+@pytest.mark.parametrize(
+    ("env", "on"),
+    [
+        ({}, False),
+        ({"OTEL_SERVICE_NAME": "studygroups"}, True),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}, True),
+        ({"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}, True),
+        ({"NOT_OTEL_X": "1"}, False),
+    ],
+)
+def test_fastapis_opentelemetry_is_on_only_when_the_environment_speaks_of_opentelemetry(
+    tmp_path: Path, env: dict[str, str], on: bool
+) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path), **env})
+
+    assert settings.opentelemetry is on
