@@ -21,15 +21,13 @@ import httpx
 import msgpack
 import pytest
 
-from studygroups.app import build
-from tests.conftest import LiveServer, make_settings, serve, token
-from tests.e2e.clients import NEVER_JOINED, Peers, is_error
+from tests.conftest import LiveServer, make_settings, token
+from tests.e2e.clients import NEVER_JOINED, is_error
+from tests.e2e.harness import PATHS, LiveHarness, harness_on
 from tests.e2e.raw import NS, WAIT, Closed
-from tests.e2e.test_metrics import sample
 from tests.e2e.test_security_frames import TIGHT, server_log
 from tests.support import make_session
 
-PATHS = ("native-websocket", "engineio-websocket", "polling")
 ENDPOINT = "/socket.io-msgpack/?EIO=4"
 
 
@@ -174,22 +172,12 @@ class PollingMsgpack(MsgpackRaw):
         await self._http.aclose()
 
 
-class Harness:
-    def __init__(self, live: LiveServer, rest: httpx.AsyncClient, path: str) -> None:
-        self.live, self.rest, self.path = live, rest, path
-        self.peers = Peers(live)
-        self.raws: list[MsgpackRaw] = []
+async def open_msgpack(live: LiveServer, transport: str) -> MsgpackRaw:
+    opener = PollingMsgpack if transport == "polling" else WebSocketMsgpack
+    return await opener.open(live)
 
-    async def raw(self, user: str | None = None) -> MsgpackRaw:
-        opener = PollingMsgpack if self.path == "polling" else WebSocketMsgpack
-        client = await opener.open(self.live)
-        self.raws.append(client)
-        if user is not None:
-            await client.login(user)
-        return client
 
-    async def metric(self, name: str) -> float:
-        return sample((await self.rest.get("/metrics")).text, name)
+Harness = LiveHarness[MsgpackRaw]
 
 
 @pytest.fixture
@@ -205,25 +193,9 @@ async def harness(
     tmp_path: Path,
     overrides: dict[str, Any],
 ) -> AsyncIterator[Harness]:
-    if request.param == "engineio-websocket":
-        monkeypatch.setenv("UVICORN_WS", "websockets-sansio")
-    else:
-        monkeypatch.delenv("UVICORN_WS", raising=False)
-    service = build(make_settings(sqlite_url, tmp_path, **overrides))
-    try:
-        async with (
-            serve(service) as live,
-            httpx.AsyncClient(base_url=live.url, timeout=30) as rest,
-        ):
-            harness = Harness(live, rest, request.param)
-            try:
-                yield harness
-            finally:
-                for client in harness.raws:
-                    await client.close()
-                await harness.peers.close()
-    finally:
-        await service.database.dispose()
+    settings = make_settings(sqlite_url, tmp_path, **overrides)
+    async with harness_on(request.param, settings, open_msgpack, monkeypatch) as harness:
+        yield harness
 
 
 MALFORMED = (

@@ -12,43 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from studygroups.app import build
-from tests.conftest import LiveServer, make_settings, serve, token
-from tests.e2e.clients import NEVER_JOINED, Peers, is_error
+from tests.conftest import make_settings, token
+from tests.e2e.clients import NEVER_JOINED, is_error
+from tests.e2e.harness import PATHS, LiveHarness, harness_on
 from tests.e2e.raw import NS, Closed, PollingClient, RawClient, open_raw
-from tests.e2e.test_metrics import sample
 from tests.support import make_session
 
-PATHS = ("native-websocket", "engineio-websocket", "polling")
-
-
-@dataclass
-class Harness:
-    """A live server reached along one path, a REST client and python-socketio peers."""
-
-    live: LiveServer
-    rest: httpx.AsyncClient
-    peers: Peers
-    path: str
-    raws: list[RawClient]
-
-    async def raw(self, user: str | None = None) -> RawClient:
-        """A bare client on this harness's path, logged in to the namespace as `user`."""
-        client = await open_raw(self.live, "polling" if self.path == "polling" else "websocket")
-        self.raws.append(client)
-        if user is not None:
-            await client.login(user)
-        return client
-
-    async def metric(self, name: str) -> float:
-        return sample((await self.rest.get("/metrics")).text, name)
+Harness = LiveHarness[RawClient]
 
 
 @pytest.fixture
@@ -65,26 +40,9 @@ async def harness(
     tmp_path: Path,
     overrides: dict[str, Any],
 ) -> AsyncIterator[Harness]:
-    if request.param == "engineio-websocket":
-        monkeypatch.setenv("UVICORN_WS", "websockets-sansio")
-    else:
-        monkeypatch.delenv("UVICORN_WS", raising=False)
-    service = build(make_settings(sqlite_url, tmp_path, **overrides))
-    try:
-        async with (
-            serve(service) as live,
-            httpx.AsyncClient(base_url=live.url, timeout=30) as rest,
-        ):
-            peers = Peers(live)
-            harness = Harness(live, rest, peers, request.param, [])
-            try:
-                yield harness
-            finally:
-                for client in harness.raws:
-                    await client.close()
-                await peers.close()
-    finally:
-        await service.database.dispose()
+    settings = make_settings(sqlite_url, tmp_path, **overrides)
+    async with harness_on(request.param, settings, open_raw, monkeypatch) as harness:
+        yield harness
 
 
 # -- events named connect and disconnect -------------------------------------------------------
