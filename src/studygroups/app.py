@@ -101,8 +101,13 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     bounds.install()
 
+    native = native_transport(sio, bounds, metrics)
+
     async def relay(event: str, data: Any, room: str) -> None:
         await sio.emit(event, data, room=room, namespace=NAMESPACE)
+        # The members' frames leave now, not at the end of the loop turn: a durable change
+        # reaches the room before its writer's answer is even built.
+        native.engine.flush()
 
     units = UnitOfWorkFactory(database, RoomPublisher(relay), clock)
     feed = EventFeed(units)
@@ -243,7 +248,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     # uvicorn's protocols (studygroups serve, or `uvicorn --ws/--http studygroups.asgi:…`)
     # find the native WebSocket path and the connection guard in the lifespan state.
-    served = share_guard(share_with_protocols(asgi, native_transport(sio, bounds, metrics)), guard)
+    served = share_guard(share_with_protocols(asgi, native), guard)
     return Service(
         asgi=served,
         websocket=UpgradeProtocol,
