@@ -152,6 +152,9 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
     host, port = host or settings.host, port or settings.port
     listener = _listen(host, port)
+    from studygroups.lazy_imports import defer_client_libraries
+
+    defer_client_libraries()  # before python-socketio: its clients' libraries, never used here
     import uvicorn
 
     from studygroups.api.connections import raise_open_file_limit
