@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from studygroups.api.connections import GuardedHttpProtocol, raise_open_file_limit
-from studygroups.app import create_app
-from studygroups.config import Settings
-from studygroups.realtime.protocol import UpgradeProtocol
+from studygroups.lazy_imports import defer_client_libraries
+
+defer_client_libraries()  # before python-socketio: its clients' libraries, never used here
+
+from studygroups.api.connections import GuardedHttpProtocol, raise_open_file_limit  # noqa: E402
+from studygroups.app import create_app  # noqa: E402
+from studygroups.config import Settings  # noqa: E402
+from studygroups.realtime.protocol import UpgradeProtocol  # noqa: E402
 
 __all__ = ["Http", "WebSocket", "app"]
 

@@ -170,6 +170,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
     host, port = host or settings.host, port or settings.port
     listener = _listen(host, port)
     with _startup_heap_frozen():
+        from studygroups.lazy_imports import defer_client_libraries
+
+        defer_client_libraries()  # before python-socketio: its clients' libraries, never used here
         import uvicorn
 
         from studygroups.api.connections import raise_open_file_limit

@@ -8,7 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from studygroups.app import Service
+from studygroups.domain.errors import Forbidden, NotFound
+from studygroups.identity import Identity
 from tests.service.observe import ISO_UTC_MILLIS, feed_events, round_of
 from tests.support import Scenario, make_session
 
@@ -206,3 +210,26 @@ async def test_only_active_members_read_the_feed(http: httpx.AsyncClient) -> Non
         assert response.status_code == 403, user
         assert response.json()["statusCode"] == 403
     assert (await _feed(scenario, "bo")).status_code == 200
+
+
+async def test_a_joins_reads_answer_the_events_and_head_the_feed_answers(
+    service: Service, http: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(http, ["ana", "bo", "cy"])
+    for number, text in enumerate(["plain", "ünïcödé ✓", 'quotes " and \\ back', "x" * 500]):
+        await scenario.chat(["bo", "cy"][number % 2], text)
+    feed = service.gateway._rooms._feed  # the reader the live sockets' joins use
+    page = (await _feed(scenario, "bo", limit=1000)).json()
+    bo = Identity("bo", "bo@example.org", "Bo")
+
+    head = await feed.authorize_join(bo, scenario.session_id)
+    replay = await feed.replay(scenario.session_id, 0, head, max_events=500, max_bytes=1 << 20)
+    gap = await feed.between(scenario.session_id, 2, head)
+
+    assert head == page["seq"]
+    assert [e.as_json() for e in replay.events] == page["events"]
+    assert [e.as_json() for e in gap] == page["events"][2:]
+    with pytest.raises(Forbidden):
+        await feed.authorize_join(Identity("zed", "zed@example.org", "Zed"), scenario.session_id)
+    with pytest.raises(NotFound):
+        await feed.authorize_join(bo, "no-such-session")

@@ -44,7 +44,7 @@ import socketio
 from socketio import packet as sio_packet
 
 from studygroups.realtime.codecs import JSON, Codec, codec_for_path, json_compatible
-from studygroups.realtime.fanout import EventFrames, FastJson, queue_to_all
+from studygroups.realtime.fanout import EventFrames, FastJson, OutboundPacket, queue_to_all
 from studygroups.realtime.inbound import CLIENT_EVENTS, InboundGate, Verdict, refusal, sample
 from studygroups.realtime.packets import CheckedEngineServer
 from studygroups.realtime.publisher import DURABLE, EVICT, INTERNAL_EVENTS, NAMESPACE, SIGNAL
@@ -306,6 +306,8 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def __init__(self, *, gate: InboundGate, **options: Any) -> None:
         super().__init__(**options)
+        if self.packet_class is sio_packet.Packet:  # type: ignore[has-type]
+            self.packet_class = OutboundPacket  # the same packets, a cheaper check for bytes
         self.gate = gate
         self.eio.gate = gate
         # The codec of every Engine.IO session that does not speak JSON, by sid (codecs.py).

@@ -50,8 +50,8 @@ class EventFeed:
     async def between(self, session_id: str, after_seq: int, up_to: int) -> list[StoredEvent]:
         """Events with after_seq < seq ≤ up_to, in order."""
         async with self._units.reading() as db:
-            return await event_log.read_after(
-                db, session_id, after_seq, limit=max(up_to - after_seq, 0), up_to=up_to
+            return await event_log.read_between(
+                db, session_id, after_seq, up_to, limit=max(up_to - after_seq, 0)
             )
 
     async def replay(
@@ -69,8 +69,8 @@ class EventFeed:
         async with self._units.reading() as db:
             cursor = after_seq
             while cursor < up_to:
-                chunk = await event_log.read_after(
-                    db, session_id, cursor, limit=min(REPLAY_CHUNK, up_to - cursor), up_to=up_to
+                chunk = await event_log.read_between(
+                    db, session_id, cursor, up_to, limit=min(REPLAY_CHUNK, up_to - cursor)
                 )
                 if not chunk:
                     break

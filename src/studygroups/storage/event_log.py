@@ -18,6 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from studygroups.domain.events import DomainEvent
+from studygroups.storage import driver
+from studygroups.storage.database import json_loads
 from studygroups.storage.tables import EventLogEntry, GroupSession
 
 
@@ -157,6 +159,32 @@ async def read_after(
         StoredEvent(session_id, seq, event, data, iso_timestamp(created_at))
         for seq, event, data, created_at in rows
     ]
+
+
+async def read_between(
+    db: AsyncConnection, session_id: str, after_seq: int, up_to: int, limit: int
+) -> list[StoredEvent]:
+    """`read_after(db, session_id, after_seq, limit, up_to)` straight on the driver
+    (storage/driver.py): the replays and gap reads of live sockets."""
+    parameters = {"session_id": session_id, "after_seq": after_seq, "limit": limit, "up_to": up_to}
+    rows = await driver.fetch(db, _AFTER_UP_TO, parameters)
+    if driver.is_sqlite(db):  # JSON and timestamps as SQLite keeps them: text
+        return [
+            StoredEvent(session_id, seq, event, json_loads(data), _iso_of_sqlite(created_at))
+            for seq, event, data, created_at in rows
+        ]
+    return [
+        StoredEvent(session_id, seq, event, data, iso_timestamp(created_at))
+        for seq, event, data, created_at in rows
+    ]
+
+
+def _iso_of_sqlite(text: str) -> str:
+    """`iso_timestamp` of a timestamp as SQLAlchemy stores it in SQLite
+    (`2026-11-30 18:47:30.123456`, UTC), without parsing it."""
+    if len(text) == 26 and text[10] == " " and text[19] == ".":
+        return f"{text[:10]}T{text[11:23]}Z"
+    return iso_timestamp(datetime.fromisoformat(text))
 
 
 async def head(db: Reader, session_id: str) -> int | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from studygroups.storage import driver
 from studygroups.storage.tables import (
     Activity,
     GroupMember,
@@ -96,11 +97,11 @@ async def head_and_membership(
     """(the session's last seq, `user_id`'s membership status in its group, None when not a
     member), or None for an unknown session."""
     parameters = {"user_id": user_id, "session_id": session_id}
-    row = (await db.execute(_HEAD_AND_MEMBERSHIP, parameters)).first()
-    if row is None:
+    rows = await driver.fetch(db, _HEAD_AND_MEMBERSHIP, parameters)  # the join's: no SQLAlchemy
+    if not rows:
         return None
-    last_seq, status = row
-    return last_seq, status
+    last_seq, status = rows[0]
+    return int(last_seq), status
 
 
 async def with_roles(

@@ -111,6 +111,13 @@ def _run_many(
         cursor.close()
 
 
+async def run_statement(
+    connection: LoopConnection, sql: str, parameters: Sequence[Any]
+) -> list[Any]:
+    """The rows of one statement, as sqlite3 returns them (storage/driver.py's reads)."""
+    return (await connection.run(_run, sql, parameters))[1]
+
+
 class LoopConnection(aiosqlite.Connection):
     """An aiosqlite connection whose statements run on the loop, and COMMIT too when a
     `Checkpointer` keeps the WAL's checkpoints off the loop."""
