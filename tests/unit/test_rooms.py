@@ -250,3 +250,56 @@ async def test_a_socket_closed_by_a_shutdown_leaves_its_room_but_stays_present_u
     assert socket.sessions == set() and rooms.members == set() and sequencer.rooms == 0
     assert await presence.present(SESSION) == [{"userId": ANA.user_id, "userName": ANA.name}]
     assert [event for event, _ in rooms.signals] == ["userJoined"]
+
+
+class ListedThenHeld(LocalPresence):
+    """Presence that holds a join (but for users in `passing`) after its count-in and listing:
+    a join that has its `present` and has not entered the room yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.passing: set[str] = set()
+
+    async def enter(
+        self, session_id: str, user_id: str, user_name: str, sid: str
+    ) -> tuple[bool, list[dict[str, str]]]:
+        answer = await super().enter(session_id, user_id, user_name, sid)
+        if user_id not in self.passing:
+            self.listed.set()
+            await self.gate.wait()
+        return answer
+
+
+async def test_a_join_answers_present_a_user_who_joined_after_its_presence_read() -> None:
+    presence = ListedThenHeld()
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id, BEN.user_id}, presence=presence)
+    ana, ben = Socket("sid-ana", ANA), Socket("sid-ben", BEN)
+    rooms.connected.update({ana.sid, ben.sid})
+    joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
+    await presence.listed.wait()  # Ana has her list (only herself), not in the room yet
+    presence.passing.add(BEN.user_id)
+    await use_cases.join(ben, SESSION, None)  # Ben's userJoined reaches a room without Ana
+    presence.gate.set()
+
+    joined = await joining
+
+    assert [p["userId"] for p in joined.presence] == [ANA.user_id, BEN.user_id]
+
+
+async def test_a_join_does_not_answer_present_a_user_who_left_after_its_presence_read() -> None:
+    presence = ListedThenHeld()
+    presence.passing.add(BEN.user_id)
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id, BEN.user_id}, presence=presence)
+    ana, ben = Socket("sid-ana", ANA), Socket("sid-ben", BEN)
+    rooms.connected.update({ana.sid, ben.sid})
+    await use_cases.join(ben, SESSION, None)
+    joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
+    await presence.listed.wait()  # Ana's list has Ben; she is not in the room yet
+    await use_cases.leave(ben, SESSION)  # Ben's userLeft reaches a room without Ana
+    presence.gate.set()
+
+    joined = await joining
+
+    assert [p["userId"] for p in joined.presence] == [ANA.user_id]

@@ -126,6 +126,11 @@ class _Joining:
     session_id: str
     revoked: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    # userJoined / userLeft this process told the room before the join entered it (the join's
+    # presence read may predate them, and the room did not have the socket yet): applied to
+    # the join's `presence`, in order, when it enters.
+    changes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    entered: bool = False
 
 
 class SessionRooms:
@@ -203,6 +208,9 @@ class SessionRooms:
                     session_id, identity.user_id, identity.name, socket.sid
                 )
                 if first:
+                    self._note_presence(
+                        session_id, "userJoined", identity.user_id, identity.name, joining
+                    )
                     await self._rooms.signal(
                         "userJoined",
                         session_id,
@@ -224,6 +232,8 @@ class SessionRooms:
                     socket.sessions.add(session_id)
                     self._lanes.joined(session_id)
                 counted = False
+                joining.entered = True
+                present = _with_changes(present, joining.changes)
                 live = self._lanes.live_head(lane)
                 head = head if live is None else live
                 self._lanes.unwatch(session_id, lane, watched)
@@ -283,8 +293,24 @@ class SessionRooms:
         for session_id in session_ids:
             await self._lanes.settled(session_id)
 
+    def _note_presence(
+        self,
+        session_id: str,
+        event: str,
+        user_id: str,
+        user_name: str,
+        by: _Joining | None = None,
+    ) -> None:
+        """Record a presence change told to the session's room for the joins of it that have
+        not entered the room yet (`by`, the join making the change, excepted)."""
+        change = (event, {"userId": user_id, "userName": user_name})
+        for joining in self._joining.values():
+            if joining.session_id == session_id and not joining.entered and joining is not by:
+                joining.changes.append(change)
+
     async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
         """Tell the room a user left (their last socket, or their process died unannounced)."""
+        self._note_presence(session_id, "userLeft", user_id, user_name)
         await self._rooms.signal(
             "userLeft",
             session_id,
@@ -310,3 +336,18 @@ class SessionRooms:
                 "isTyping": is_typing,
             },
         )
+
+
+def _with_changes(
+    present: list[dict[str, str]], changes: list[tuple[str, dict[str, str]]]
+) -> list[dict[str, str]]:
+    """`present` (sorted by userId) after the changes, in order."""
+    if not changes:
+        return present
+    by_user = {entry["userId"]: entry for entry in present}
+    for event, who in changes:
+        if event == "userJoined":
+            by_user.setdefault(who["userId"], who)
+        else:
+            by_user.pop(who["userId"], None)
+    return [by_user[user_id] for user_id in sorted(by_user)]
