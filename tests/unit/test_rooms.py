@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,10 +55,14 @@ class FakeFeed:
 
 
 class FakeRooms:
+    """The transport: connected sockets, room membership, and the signals told to rooms, each
+    delivered back to this process's use cases as the gateway delivers it (`heard`)."""
+
     def __init__(self) -> None:
         self.connected: set[str] = set()
         self.members: set[tuple[str, str]] = set()
         self.signals: list[tuple[str, dict[str, Any]]] = []
+        self.heard: Callable[[str, str, str, dict[str, Any]], None] | None = None
 
     def is_connected(self, sid: str) -> bool:
         return sid in self.connected
@@ -70,6 +75,8 @@ class FakeRooms:
 
     async def signal(self, event: str, session_id: str, user_id: str, data: dict[str, Any]) -> None:
         self.signals.append((event, data))
+        assert self.heard is not None
+        self.heard(event, session_id, user_id, data)
 
 
 class GatedPresence(LocalPresence):
@@ -105,6 +112,7 @@ def make(
         metrics=metrics,
         budget=ReplayBudget(max_events=10, max_bytes=100),
     )
+    rooms.heard = use_cases.heard
     return use_cases, rooms, sequencer, metrics, presence
 
 
@@ -298,6 +306,71 @@ async def test_a_join_does_not_answer_present_a_user_who_left_after_its_presence
     joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
     await presence.listed.wait()  # Ana's list has Ben; she is not in the room yet
     await use_cases.leave(ben, SESSION)  # Ben's userLeft reaches a room without Ana
+    presence.gate.set()
+
+    joined = await joining
+
+    assert [p["userId"] for p in joined.presence] == [ANA.user_id]
+
+
+CY = Identity("u-cy", "cy@example.org", "Cy")
+
+
+def told(event: str, who: Identity) -> tuple[str, str, str, dict[str, Any]]:
+    """A presence signal of another process, as this process's room hears it (`heard`)."""
+    data = {"sessionId": SESSION, "userId": who.user_id, "userName": who.name}
+    return event, SESSION, who.user_id, data
+
+
+async def test_a_join_answers_present_a_user_who_joined_on_another_process_after_its_read() -> None:
+    presence = ListedThenHeld()
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id}, presence=presence)
+    ana = Socket("sid-ana", ANA)
+    rooms.connected.add(ana.sid)
+    joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
+    await presence.listed.wait()  # Ana has her list (only herself), not in the room yet
+    use_cases.heard(*told("userJoined", BEN))  # Ben joined on another process
+    presence.gate.set()
+
+    joined = await joining
+
+    assert joined.presence == [
+        {"userId": ANA.user_id, "userName": ANA.name},
+        {"userId": BEN.user_id, "userName": BEN.name},
+    ]
+
+
+async def test_a_join_applies_the_presence_changes_its_room_heard_in_the_order_heard() -> None:
+    presence = ListedThenHeld()
+    presence.passing.add(BEN.user_id)
+    await presence.enter(SESSION, BEN.user_id, BEN.name, "sid-ben-elsewhere")
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id}, presence=presence)
+    ana = Socket("sid-ana", ANA)
+    rooms.connected.add(ana.sid)
+    joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
+    await presence.listed.wait()  # Ana's list has Ben; she is not in the room yet
+    for change in (  # heard from other processes
+        told("userLeft", BEN),  # Ben left, and came back
+        told("userJoined", BEN),
+        told("userJoined", CY),  # Cy came, and left
+        told("userLeft", CY),
+    ):
+        use_cases.heard(*change)
+    presence.gate.set()
+
+    joined = await joining
+
+    assert [p["userId"] for p in joined.presence] == [ANA.user_id, BEN.user_id]
+
+
+async def test_a_join_does_not_hear_its_own_users_presence_changes_as_its_room_skips_them() -> None:
+    presence = ListedThenHeld()
+    use_cases, rooms, _, _, _ = make(members={ANA.user_id}, presence=presence)
+    ana = Socket("sid-ana", ANA)
+    rooms.connected.add(ana.sid)
+    joining = asyncio.create_task(use_cases.join(ana, SESSION, None))
+    await presence.listed.wait()
+    use_cases.heard(*told("userLeft", ANA))  # her entries on a dead process, reaped
     presence.gate.set()
 
     joined = await joining

@@ -275,9 +275,16 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.emit(SIGNAL, message, room=room_of(session_id))
 
     async def _deliver_signal(self, message: Mapping[str, Any]) -> None:
-        skip = self._clients.sids_of(str(message["userId"]))
-        room = room_of(str(message["sessionId"]))
-        await local_emit(self.server, str(message["event"]), message["data"], room, skip)
+        """A signal of any process, this one's included, to this process's sockets in the room
+        (the joins in progress of the session hear it too: services/rooms.py `heard`)."""
+        event, session_id, user_id = (
+            str(message["event"]),
+            str(message["sessionId"]),
+            str(message["userId"]),
+        )
+        self._rooms.heard(event, session_id, user_id, message["data"])
+        skip = self._clients.sids_of(user_id)
+        await local_emit(self.server, event, message["data"], room_of(session_id), skip)
 
     # -- internal messages from the manager ---------------------------------------------------
 

@@ -14,12 +14,17 @@ takes what was watched, so `missed` = the replay up to the pinned head + the wat
 nothing awaits between the lock's release and the caller queuing the ack: no live event after
 `head` can reach the socket before its ack. A removal revokes joins in progress (`revoke`),
 which then refuse at their second hold, and waits for a join inside it (`Lanes.settled`).
+
+A join's presence is read before it enters the room: every `userJoined` / `userLeft` the room
+hears meanwhile, from any process, is applied to it in the order heard (`heard`), so the answer
+and the signals that follow it leave the client with who is present.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -35,6 +40,8 @@ from studygroups.storage.event_log import StoredEvent
 log = logging.getLogger("studygroups.realtime")
 
 L = TypeVar("L")
+
+PRESENCE_CHANGES = frozenset({"userJoined", "userLeft"})  # the signals a join's presence hears
 
 
 class Lanes(Protocol[L]):
@@ -87,7 +94,8 @@ class Signals(Protocol):
     """Ephemeral events to a session's room, not logged (realtime/namespace.py `Gateway`)."""
 
     async def signal(self, event: str, session_id: str, user_id: str, data: dict[str, Any]) -> None:
-        """Send `event` to everyone in the room but the acting user's own sockets."""
+        """Send `event` to everyone in the room but the acting user's own sockets. Wherever it
+        is delivered to the room (this process too), `SessionRooms.heard` is told first."""
 
 
 class Rooms(Signals, Protocol):
@@ -126,9 +134,9 @@ class _Joining:
     session_id: str
     revoked: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    # userJoined / userLeft this process told the room before the join entered it (the join's
-    # presence read may predate them, and the room did not have the socket yet): applied to
-    # the join's `presence`, in order, when it enters.
+    # userJoined / userLeft the room heard, from any process, before the join entered it (the
+    # join's presence read may predate them, and the room did not have the socket yet):
+    # applied to the join's `presence`, in the order heard, when it enters (`heard`).
     changes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     entered: bool = False
 
@@ -208,9 +216,6 @@ class SessionRooms:
                     session_id, identity.user_id, identity.name, socket.sid
                 )
                 if first:
-                    self._note_presence(
-                        session_id, "userJoined", identity.user_id, identity.name, joining
-                    )
                     await self._rooms.signal(
                         "userJoined",
                         session_id,
@@ -293,24 +298,25 @@ class SessionRooms:
         for session_id in session_ids:
             await self._lanes.settled(session_id)
 
-    def _note_presence(
-        self,
-        session_id: str,
-        event: str,
-        user_id: str,
-        user_name: str,
-        by: _Joining | None = None,
-    ) -> None:
-        """Record a presence change told to the session's room for the joins of it that have
-        not entered the room yet (`by`, the join making the change, excepted)."""
-        change = (event, {"userId": user_id, "userName": user_name})
+    def heard(self, event: str, session_id: str, user_id: str, data: Mapping[str, Any]) -> None:
+        """The session's room is told a signal now, whichever process sent it (`Signals`: every
+        process delivers every signal, its sender included). A presence change is recorded for
+        the session's joins that have not entered the room yet, as the room would have told
+        their sockets: not for joins of the acting user, whose sockets the room skips. Called
+        at delivery only, so a join records each change once, in the order the room heard it."""
+        if event not in PRESENCE_CHANGES or not self._joining:
+            return
+        change = (event, {"userId": user_id, "userName": str(data.get("userName", ""))})
         for joining in self._joining.values():
-            if joining.session_id == session_id and not joining.entered and joining is not by:
+            if (
+                joining.session_id == session_id
+                and not joining.entered
+                and joining.user_id != user_id
+            ):
                 joining.changes.append(change)
 
     async def announce_left(self, session_id: str, user_id: str, user_name: str) -> None:
         """Tell the room a user left (their last socket, or their process died unannounced)."""
-        self._note_presence(session_id, "userLeft", user_id, user_name)
         await self._rooms.signal(
             "userLeft",
             session_id,

@@ -1,0 +1,111 @@
+"""The gateway (realtime/namespace.py) as a process of a cluster sees it: presence signals that
+arrive as internal messages, from another process or from this one, while a join is between
+its presence read and entering the room. Real server and manager, fake log and presence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from studygroups.identity import Identity
+from studygroups.metrics import Metrics
+from studygroups.realtime.inbound import InboundGate, InboundLimits
+from studygroups.realtime.namespace import Gateway
+from studygroups.realtime.publisher import NAMESPACE, SIGNAL, Sequencer
+from studygroups.realtime.registry import Client
+from studygroups.realtime.server import LocalManager, build_server
+from tests.unit.test_rooms import ANA, BEN, SESSION, FakeFeed, ListedThenHeld
+
+
+class Process:
+    """One process: its Socket.IO server on the in-memory manager, and its gateway."""
+
+    def __init__(self, presence: ListedThenHeld, members: set[str]) -> None:
+        metrics = Metrics()
+        feed = FakeFeed(head=7, members=members)
+        self.manager = LocalManager()
+        self.server = build_server(
+            self.manager, [], InboundGate(InboundLimits(100.0, 100, 100), metrics)
+        )
+        self.gateway = Gateway(
+            jwt_secret="s" * 32,
+            units=None,  # type: ignore[arg-type]  # joins and signals never write
+            feed=feed,  # type: ignore[arg-type]
+            users=None,  # type: ignore[arg-type]  # no CONNECT here: sockets are added below
+            presence=presence,
+            sequencer=Sequencer(feed, metrics),  # type: ignore[arg-type]
+            metrics=metrics,
+            replay_limit=10,
+            replay_max_bytes=1000,
+            max_sockets_per_user=5,
+        )
+        self.server.register_namespace(self.gateway)
+        self.manager.on_internal = self.gateway.on_internal
+
+    async def connected(self, identity: Identity) -> Client:
+        """A socket of `identity` connected to the namespace (its CONNECT done)."""
+        sid = await self.manager.connect(f"eio-{identity.user_id}", NAMESPACE)
+        return self.gateway._clients.add(sid, identity)
+
+    async def join(self, client: Client) -> dict[str, Any]:
+        ack: dict[str, Any] = await self.gateway.on_joinSession(
+            client.sid, client, {"sessionId": SESSION}
+        )
+        return ack
+
+
+def from_another_process(event: str, who: Identity) -> dict[str, Any]:
+    """A signal as another process's `Gateway.signal` sends it to every process."""
+    data = {
+        "sessionId": SESSION,
+        "userId": who.user_id,
+        "userName": who.name,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+    }
+    return {"event": event, "sessionId": SESSION, "userId": who.user_id, "data": data}
+
+
+async def test_a_user_joined_on_another_process_during_a_join_is_in_its_answer() -> None:
+    presence = ListedThenHeld()
+    process = Process(presence, members={ANA.user_id})
+    ana = await process.connected(ANA)
+    joining = asyncio.create_task(process.join(ana))
+    await presence.listed.wait()  # Ana has her list (only herself), not in the room yet
+
+    await process.gateway.on_internal(SIGNAL, from_another_process("userJoined", BEN))
+    presence.gate.set()
+    ack = await joining
+
+    assert ack["success"] is True
+    assert [p["userId"] for p in ack["presence"]] == [ANA.user_id, BEN.user_id]
+
+
+async def test_a_user_who_left_on_another_process_during_a_join_is_not_in_its_answer() -> None:
+    presence = ListedThenHeld()
+    presence.passing.add(BEN.user_id)
+    await presence.enter(SESSION, BEN.user_id, BEN.name, "sid-ben-elsewhere")  # Ben, listed
+    process = Process(presence, members={ANA.user_id})
+    ana = await process.connected(ANA)
+    joining = asyncio.create_task(process.join(ana))
+    await presence.listed.wait()  # Ana's list has Ben; she is not in the room yet
+
+    await process.gateway.on_internal(SIGNAL, from_another_process("userLeft", BEN))
+    presence.gate.set()
+    ack = await joining
+
+    assert [p["userId"] for p in ack["presence"]] == [ANA.user_id]
+
+
+async def test_a_user_who_joined_on_this_process_during_a_join_is_in_its_answer() -> None:
+    presence = ListedThenHeld()
+    presence.passing.add(BEN.user_id)
+    process = Process(presence, members={ANA.user_id, BEN.user_id})
+    ana, ben = await process.connected(ANA), await process.connected(BEN)
+    joining = asyncio.create_task(process.join(ana))
+    await presence.listed.wait()  # Ana has her list (only herself)
+
+    await process.join(ben)  # its userJoined goes to every process as an internal message
+    presence.gate.set()
+    ack = await joining
+
+    assert [p["userId"] for p in ack["presence"]] == [ANA.user_id, BEN.user_id]
