@@ -35,6 +35,7 @@ from studygroups.ratelimit import Limit, RateLimiter
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.codecs import CODECS
 from studygroups.realtime.inbound import InboundGate
+from studygroups.realtime.managers import ClusterManager, LocalManager
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.protocol import (
@@ -45,7 +46,7 @@ from studygroups.realtime.protocol import (
 )
 from studygroups.realtime.publisher import DURABLE, NAMESPACE, RoomPublisher, Sequencer
 from studygroups.realtime.redis_presence import RedisPresence
-from studygroups.realtime.server import ClusterManager, LocalManager, build_server, local_emit
+from studygroups.realtime.server import build_server, local_emit
 from studygroups.services.clock import PhaseClock
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed

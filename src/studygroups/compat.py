@@ -232,7 +232,7 @@ INTERNALS: tuple[Internal, ...] = (
             "redis_options",
             "host_id",
         ),
-        "realtime/server.py (ClusterManager; _redis_connect replaced to use a waiting pool;"
+        "realtime/managers.py (ClusterManager; _redis_connect replaced to use a waiting pool;"
         " host_id marks its batches of internal messages, skipped by their publisher)",
     ),
     Internal(
@@ -245,7 +245,7 @@ INTERNALS: tuple[Internal, ...] = (
             "server",
             "sid_from_eio_sid",
         ),
-        "realtime/server.py, fanout path (broadcast_locally)",
+        "realtime/server.py, managers.py: fanout path (broadcast_locally)",
     ),
     Internal(
         "aiosqlite:Connection()",

@@ -1,6 +1,6 @@
 """The internal messages of a cluster (durable events, signals, evictions) travel on a Redis
 channel of their own, a loop turn's worth per PUBLISH, handled by every process once and in the
-order they were emitted (realtime/server.py `ClusterManager`). Real Redis, two managers."""
+order they were emitted (realtime/managers.py `ClusterManager`). Real Redis, two managers."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from studygroups.realtime.managers import ClusterManager
 from studygroups.realtime.publisher import DURABLE, EVICT, SIGNAL
-from studygroups.realtime.server import ClusterManager
 
 pytestmark = pytest.mark.redis
 

@@ -10,10 +10,11 @@ from typing import Any
 from studygroups.identity import Identity
 from studygroups.metrics import Metrics
 from studygroups.realtime.inbound import InboundGate, InboundLimits
+from studygroups.realtime.managers import LocalManager
 from studygroups.realtime.namespace import Gateway
 from studygroups.realtime.publisher import NAMESPACE, SIGNAL, Sequencer
 from studygroups.realtime.registry import Client
-from studygroups.realtime.server import LocalManager, build_server
+from studygroups.realtime.server import build_server
 from tests.unit.test_rooms import ANA, BEN, SESSION, FakeFeed, ListedThenHeld
 
 
