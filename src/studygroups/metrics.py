@@ -104,13 +104,6 @@ class Metrics:
             " busy or down); written at their next connection or REST call",
             registry=self.registry,
         )
-        self.connect_admission_wait = Histogram(
-            "studygroups_socket_connect_wait_seconds",
-            "How long a socket's CONNECT waited while the process let earlier sockets join"
-            " (realtime/admission.py; only CONNECTs that waited)",
-            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-            registry=self.registry,
-        )
         self.tokens_expired = Counter(
             "studygroups_socket_token_expired_total",
             "Sockets disconnected because their token expired",

@@ -8,7 +8,6 @@ ack says why. The connection registry is realtime/registry.py.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +17,6 @@ from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
-from studygroups.realtime.admission import Admission
 from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.expiry import ExpiryTimers, expires_iso
 from studygroups.realtime.payloads import (
@@ -85,7 +83,6 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         replay_max_bytes: int,
         max_sockets_per_user: int,
         tokens: TokenCache | None = None,
-        admission: Admission | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self._tokens = tokens or TokenCache()
@@ -96,7 +93,6 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._metrics = metrics
         self._max_sockets_per_user = max_sockets_per_user
         self._expiry = ExpiryTimers(self._expire)
-        self._admission = admission or Admission()
         self._clients = Connections()
         self._rooms = SessionRooms(
             feed=feed,
@@ -121,32 +117,19 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError(error.message) from None
         identity = verified.identity
         self._refuse_if_too_many(identity.user_id)  # before any work for this connection
-        await self._admit(sid)  # while the process is busy letting others join (admission.py)
         # Name and email recorded shortly, in a batch; the CONNECT never waits for the database
         # (an answer that never comes leaves socket.io-client waiting forever).
         self._users.remember_soon(identity)
-        try:
-            if not self._transport_open(sid):
-                # python-socketio would never send this socket's disconnect: take nothing.
-                raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
-            self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
-        except socketio.exceptions.ConnectionRefusedError:
-            self._admission.forget(sid)
-            raise
+        if not self._transport_open(sid):
+            # python-socketio would never send this socket's disconnect: take nothing for it.
+            raise socketio.exceptions.ConnectionRefusedError("disconnected while connecting")
+        self._refuse_if_too_many(identity.user_id)  # counted and taken with no await between
         self._clients.add(sid, identity)
         self._expiry.arm(sid, verified.expires_at)
         await self.enter_room(sid, f"user:{identity.user_id}")
         self._metrics.connections.inc()
         parser = codec_for_path(str(environ.get("PATH_INFO", ""))).name
         log.info("Client connected: %s, User: %s, parser: %s", sid, identity.user_id, parser)
-
-    async def _admit(self, sid: str) -> None:
-        if self._admission.busy:
-            started = time.perf_counter()
-            await self._admission.admit(sid)
-            self._metrics.connect_admission_wait.observe(time.perf_counter() - started)
-        else:
-            await self._admission.admit(sid)
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
@@ -162,7 +145,6 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._expiry.disarm(sid)
-        self._admission.forget(sid)
         client = self._clients.detach(sid)
         if client is None:
             return
@@ -248,8 +230,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
         payload = payload_of(data)
-        with self._admission.joining(sid):
-            joined = await self._rooms.join(client, session_id_of(payload), last_seq_of(payload))
+        joined = await self._rooms.join(client, session_id_of(payload), last_seq_of(payload))
         return join_ack(joined)  # nothing awaits from the lane lock's release to the ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
