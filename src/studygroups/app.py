@@ -26,7 +26,17 @@ from studygroups.api.connections import (
 from studygroups.api.deps import ApiState
 from studygroups.api.hot_path import HotChatPost
 from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import chat, console, dev, groups, ops, results, sessions, timers
+from studygroups.api.routes import (
+    chat,
+    console,
+    dev,
+    groups,
+    mount_routes,
+    ops,
+    results,
+    sessions,
+    timers,
+)
 from studygroups.api.routes.ops import ReadinessCheck
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
@@ -217,7 +227,7 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     api.state.readiness = readiness
     api.state.dev_sign_in = settings.dev_sign_in  # the console asks for it (/console/config.json)
     errors.install(api)
-    for router in (
+    routers = [
         groups.router,
         sessions.router,
         results.router,
@@ -225,11 +235,11 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
         ops.router,
         console.router,
         timers.router,
-    ):
-        api.include_router(router)
+    ]
     if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
-        api.include_router(dev.router)
+        routers.append(dev.router)
         log.warning("development sign-in is on: POST /dev/token mints a token for anyone")
+    mount_routes(api, routers)
     api.add_middleware(HotChatPost)  # added before CORS: inside it (api/hot_path.py)
     api.add_middleware(
         CORSMiddleware,
