@@ -211,7 +211,7 @@ INTERNALS: tuple[Internal, ...] = (
         ("manager_initialized",),
         "app.py (the phase clock subscribes to Redis before the first socket)",
     ),
-    Internal("socketio.packet:Packet", ("uses_binary_events",), "realtime/server.py"),
+    Internal("socketio.packet:Packet", ("uses_binary_events",), "realtime/codecs.py"),
     Internal(
         "socketio.msgpack_packet:MsgPackPacket",
         ("decode", "encode", "uses_binary_events"),
