@@ -81,10 +81,14 @@ class UserDirectory:
                 )
 
     async def _write(self, identities: list[Identity]) -> None:
-        async with self._units() as uow:
-            claims = [(i.user_id, i.email, i.name) for i in identities]
-            await user_rows.upsert_from_claims(uow.db, claims, uow.now())
-            await uow.commit()
+        claims = [(i.user_id, i.email, i.name) for i in identities]
+        if self._units.database.is_sqlite:
+            async with self._units() as uow:
+                await user_rows.upsert_from_claims(uow.db, claims, uow.now())
+                await uow.commit()
+        else:
+            async with self._units.reading() as db:
+                await user_rows.upsert_from_claims_on_driver(db, claims, self._units.clock())
         if len(self._seen) + len(identities) > self._capacity:
             self._seen.clear()
         for identity in identities:

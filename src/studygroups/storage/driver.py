@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from studygroups.storage.sqlite_driver import LoopConnection, run_statement
 
@@ -33,11 +34,11 @@ class _Compiled:
 _compiled: dict[tuple[int, str], _Compiled] = {}
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     key = (id(statement), dialect.name)
     found = _compiled.get(key)
     if found is None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         names = tuple(compiled.positiontup or ())
         found = _compiled[key] = _Compiled(str(compiled), names, dict(compiled.params))
     return found
@@ -63,3 +64,18 @@ async def fetch(
         return await run_statement(driver, compiled.sql, values)
     rows: Sequence[Sequence[Any]] = await driver.fetch(compiled.sql, *values)  # type: ignore[union-attr]
     return rows
+
+
+async def execute_many(
+    db: AsyncConnection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """A module-level `statement` (compiled once) run for every row on `db`'s asyncpg
+    connection in one round trip (asyncpg's `executemany`: one transaction of its own when the
+    connection is in none, as a reading connection is). PostgreSQL only."""
+    compiled = _compile(statement, db.dialect)
+    raw = await db.get_raw_connection()
+    driver = raw.driver_connection
+    assert not isinstance(driver, LoopConnection), "SQLite writes go through its writer slot"
+    await driver.executemany(  # type: ignore[union-attr]
+        compiled.sql, [[row[name] for name in compiled.names] for row in rows]
+    )

@@ -9,8 +9,9 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from studygroups.storage import driver
 from studygroups.storage.tables import User
 
 
@@ -46,11 +47,27 @@ async def upsert_from_claims(
     if not claims:
         return
     statement = _UPSERTS["sqlite" if db.get_bind().dialect.name == "sqlite" else "postgresql"]
-    rows = [
+    await db.execute(statement, _rows(claims, now))
+
+
+async def upsert_from_claims_on_driver(
+    db: AsyncConnection, claims: Sequence[tuple[str, str, str]], now: datetime
+) -> None:
+    """`upsert_from_claims` on PostgreSQL, on a reading connection's asyncpg driver: one round
+    trip and one transaction for the batch, no ORM session, BEGIN or COMMIT round trips (a
+    reconnect storm's batches are small, and those cost ~300 µs of CPU per user in batches of
+    5, against 17 µs in batches of 500)."""
+    if claims:
+        await driver.execute_many(db, _UPSERTS["postgresql"], _rows(claims, now))
+
+
+def _rows(claims: Sequence[tuple[str, str, str]], now: datetime) -> list[dict[str, Any]]:
+    # In one order, so that two processes' concurrent batches of the same users lock their rows
+    # in the same order and cannot deadlock.
+    return [
         {"id": user_id, "email": email, "name": name, "created_at": now, "updated_at": now}
-        for user_id, email, name in claims
+        for user_id, email, name in sorted(claims)
     ]
-    await db.execute(statement, rows)
 
 
 async def ensure_exists(db: AsyncSession, user_id: str, now: datetime) -> None:
