@@ -161,3 +161,55 @@ def test_sockets_joining_while_events_arrive_in_any_order_get_each_seq_once_in_o
                 assert got == list(range(last_seq + 1, total + 1)), (sid, last_seq)
 
     asyncio.run(scenario())
+
+
+class CountingLog(Log):
+    def __init__(self, rng: random.Random, committed: int) -> None:
+        super().__init__(rng, committed)
+        self.replays: list[int] = []
+
+    async def replay(
+        self, session_id: str, after_seq: int, up_to: int, *, max_events: int, max_bytes: int
+    ) -> Replay:
+        self.replays.append(after_seq)
+        return await super().replay(
+            session_id, after_seq, up_to, max_events=max_events, max_bytes=max_bytes
+        )
+
+
+def test_rejoins_after_a_restart_read_their_missed_events_from_the_log_once_per_session() -> None:
+    async def scenario() -> None:
+        log = CountingLog(random.Random(7), committed=10)
+        room = Room()
+        sequencer = Sequencer(log, Metrics())  # type: ignore[arg-type]
+        sequencer.local_emit = room.emit
+        rooms = SessionRooms(
+            feed=log,  # type: ignore[arg-type]
+            presence=LocalPresence(),
+            lanes=sequencer,
+            rooms=room,
+            metrics=Metrics(),
+            budget=ReplayBudget(max_events=1_000, max_bytes=1_000_000),
+        )
+
+        async def missed(index: int, last_seq: int) -> list[int]:
+            joined = await rooms.join(Socket(f"sid-{index}", f"u-{index}"), SESSION, last_seq)
+            assert joined.replay is not None and joined.replay.resync is None
+            return [event.seq for event in joined.replay.events]
+
+        assert await missed(1, 4) == [5, 6, 7, 8, 9, 10]  # the first reads the log
+        assert await missed(2, 6) == [7, 8, 9, 10]
+        assert await missed(3, 10) == []
+        assert log.replays == [4]
+        log.committed = 11
+        await sequencer.deliver(SESSION, [stored(11)])
+        assert await missed(4, 8) == [9, 10, 11]
+        assert await missed(5, 2) == [3, 4, 5, 6, 7, 8, 9, 10, 11]  # before what it kept: read
+        assert await missed(6, 2) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+        assert log.replays == [4, 2]
+        # Each socket then gets what follows live, once.
+        log.committed = 12
+        await sequencer.deliver(SESSION, [stored(12)])
+        assert [room.live[f"sid-{i}"] for i in range(1, 7)] == 3 * [[11, 12]] + 3 * [[12]]
+
+    asyncio.run(scenario())

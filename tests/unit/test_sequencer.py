@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studygroups.metrics import Metrics
-from studygroups.realtime.publisher import Sequencer, room_of
+from studygroups.realtime.publisher import RECENT_EVENTS, Sequencer, room_of
 from studygroups.storage.event_log import StoredEvent
 
 SESSION = "s1"
@@ -122,3 +122,57 @@ def test_racing_publishers_in_any_order_yield_every_seq_once_in_order(
         return room.received
 
     assert asyncio.run(scenario()) == list(range(1, total + 1))
+
+
+def seqs(events: list[StoredEvent] | None) -> list[int] | None:
+    return None if events is None else [event.seq for event in events]
+
+
+async def test_a_live_lane_hands_out_the_events_after_a_seq_from_its_unbroken_run() -> None:
+    log = FakeLog(head=3)
+    sequencer, _ = await joined_sequencer(log)
+    await sequencer.deliver(SESSION, [stored(4), stored(5), stored(6)])
+    lane = sequencer.lane(SESSION)
+    assert seqs(sequencer.recent_since(lane, 4)) == [5, 6]
+    assert seqs(sequencer.recent_since(lane, 3)) == [4, 5, 6]
+    assert seqs(sequencer.recent_since(lane, 6)) == []  # nothing missed
+    assert sequencer.recent_since(lane, 2) is None  # before the run: the log has it
+    assert sequencer.recent_since(lane, 7) is None  # ahead of the lane
+
+
+async def test_a_lane_keeps_its_last_events_and_a_join_replay_that_reaches_further_back() -> None:
+    log = FakeLog(head=0)
+    sequencer, _ = await joined_sequencer(log)
+    total = RECENT_EVENTS + 10
+    await sequencer.deliver(SESSION, [stored(seq) for seq in range(1, total + 1)])
+    lane = sequencer.lane(SESSION)
+    assert len(sequencer.recent_since(lane, 10) or []) == RECENT_EVENTS
+    assert sequencer.recent_since(lane, 9) is None
+
+    log = FakeLog(head=10)
+    sequencer, _ = await joined_sequencer(log)
+    await sequencer.deliver(SESSION, [stored(11), stored(12)])
+    lane = sequencer.lane(SESSION)
+    assert sequencer.recent_since(lane, 7) is None
+    # A join's replay read from the log that does not end at the head is not kept …
+    sequencer.remember(lane, [stored(seq) for seq in range(8, 12)])
+    assert sequencer.recent_since(lane, 7) is None
+    # … one that does, and starts earlier, is: later joins from there read nothing.
+    sequencer.remember(lane, [stored(seq) for seq in range(8, 13)])
+    assert [e.seq for e in sequencer.recent_since(lane, 7) or []] == [8, 9, 10, 11, 12]
+
+
+async def test_a_lane_that_jumps_ahead_without_emitting_forgets_its_run() -> None:
+    log = FakeLog(head=2)
+    sequencer, _ = await joined_sequencer(log)
+    await sequencer.deliver(SESSION, [stored(3)])
+    lane = sequencer.lane(SESSION)
+    sequencer.left(SESSION)  # the room empties: nothing is emitted here any more
+    lane = sequencer.lane(SESSION)
+    log.head_seq = 9
+    async with lane.lock:
+        await sequencer.catch_up(SESSION, lane)
+        sequencer.joined(SESSION)
+    assert sequencer.recent_since(lane, 2) is None
+    assert sequencer.recent_since(lane, 8) is None
+    assert sequencer.recent_since(lane, 9) == []

@@ -19,6 +19,10 @@ How order is kept (docs/architecture.md, "The event pipeline"):
   room and answers `missed` = the replay + what it watched meanwhile, and `seq` = the lane's
   head. Everything after that arrives live, so a socket gets each event once — live or in
   `missed`, never both, never a gap.
+* A live lane also keeps its last `RECENT_EVENTS` events, an unbroken run up to what it
+  delivered: a join whose `lastSeq` falls within that run takes its replay from there, under
+  the first lock, and reads nothing from the log (after a restart every client of a session
+  rejoins from about the same seq: the first join's replay read seeds the run for the others).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +46,8 @@ DURABLE = "__studygroups.durable"
 EVICT = "__studygroups.evict"
 SIGNAL = "__studygroups.signal"  # an ephemeral event, delivered by each process (namespace.py)
 INTERNAL_EVENTS = frozenset({DURABLE, EVICT, SIGNAL})
+
+RECENT_EVENTS = 64  # per live lane: the replays of rejoins after a restart or a dropped link
 
 # emit(event, data, room, skip_sids) to this process's sockets only
 LocalEmit = Callable[[str, Any, str, list[str] | None], Awaitable[None]]
@@ -67,6 +74,8 @@ class Lane:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     members: int = 0  # local sockets in the room
     watchers: list[list[StoredEvent]] = field(default_factory=list)  # joins in progress
+    # The last events delivered, an unbroken run of seqs ending at `delivered` (or empty).
+    recent: deque[StoredEvent] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
 
     @property
     def live(self) -> bool:
@@ -120,6 +129,8 @@ class Sequencer:
         if head is None:
             head = await self._feed.head(session_id)
         if lane.delivered is None or not lane.live:
+            if lane.delivered != head:
+                lane.recent.clear()  # the run no longer ends at what was delivered
             lane.delivered = head
         elif head > lane.delivered:
             await self._advance_to(session_id, lane, head, None)
@@ -148,6 +159,9 @@ class Sequencer:
     async def _emit(self, session_id: str, lane: Lane, event: StoredEvent) -> None:
         assert self.local_emit is not None, "the sequencer is wired by create_app"
         await self.local_emit(event.event, event.data, room_of(session_id), None)
+        if lane.recent and lane.recent[-1].seq != event.seq - 1:
+            lane.recent.clear()
+        lane.recent.append(event)
         lane.delivered = event.seq
         for watched in lane.watchers:
             watched.append(event)
@@ -175,6 +189,32 @@ class Sequencer:
         """Under the lock: the last seq emitted to a live room (None when the lane is not live:
         then nothing is emitted here, and the log's head is the room's)."""
         return lane.delivered if lane.live else None
+
+    def recent_since(self, lane: Lane, after_seq: int) -> list[StoredEvent] | None:
+        """Under the lock, on a live lane: the events after `after_seq` up to what the lane
+        delivered, from memory; None when the lane's run does not reach back that far."""
+        head = lane.delivered
+        if head is None or after_seq > head:
+            return None
+        if after_seq == head:
+            return []
+        recent = lane.recent
+        if not recent or recent[-1].seq != head or after_seq < recent[0].seq - 1:
+            return None
+        start = after_seq - recent[0].seq + 1
+        return [recent[i] for i in range(start, len(recent))]
+
+    def remember(self, lane: Lane, events: Sequence[StoredEvent]) -> None:
+        """Under the lock: a join's replay (read from the log, then what it watched) becomes the
+        lane's run of recent events when it ends at what the lane delivered and reaches further
+        back; the joins that follow take their replays from it."""
+        recent = lane.recent
+        if not events or events[-1].seq != lane.delivered:
+            return
+        if recent and recent[0].seq <= events[0].seq:
+            return
+        recent.clear()
+        recent.extend(events[-RECENT_EVENTS:])
 
     def watch(self, lane: Lane) -> list[StoredEvent]:
         """Under the lock: a list that gets every event emitted to the room from now on, until

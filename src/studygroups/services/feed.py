@@ -37,6 +37,25 @@ class Replay:
     size: int = 0
 
 
+def out_of_bounds(after_seq: int, up_to: int, max_events: int) -> Replay | None:
+    """The resync a replay of after_seq < seq ≤ up_to answers before anything is read."""
+    if after_seq > up_to:
+        return Replay([], "ahead")
+    if up_to - after_seq > max_events:
+        return Replay([], "count")
+    return None
+
+
+def weighed(events: list[StoredEvent], max_bytes: int) -> Replay:
+    """A replay of `events` (already in memory), or the `bytes` resync past `max_bytes`."""
+    size = 0
+    for event in events:
+        size += encoded_size(event)
+        if size > max_bytes:
+            return Replay([], "bytes")
+    return Replay(events, size=size)
+
+
 class EventFeed:
     """What the realtime gateway reads from the log: heads, gaps and replays."""
 
@@ -60,10 +79,9 @@ class EventFeed:
         """Events with after_seq < seq ≤ up_to for a join ack, unless there are more than
         `max_events` of them or they weigh more than `max_bytes` as JSON: an ack a client cannot
         receive (a socket's write buffer is bounded) would be cut, and so would every retry."""
-        if after_seq > up_to:
-            return Replay([], "ahead")
-        if up_to - after_seq > max_events:
-            return Replay([], "count")
+        refused = out_of_bounds(after_seq, up_to, max_events)
+        if refused is not None:
+            return refused
         events: list[StoredEvent] = []
         size = 0
         async with self._units.reading() as db:

@@ -33,7 +33,7 @@ from studygroups.domain.errors import Forbidden, RateLimited, Unauthenticated
 from studygroups.identity import Identity
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
-from studygroups.services.feed import EventFeed, Replay, encoded_size
+from studygroups.services.feed import EventFeed, Replay, encoded_size, out_of_bounds, weighed
 from studygroups.services.presence import Presence
 from studygroups.storage.event_log import StoredEvent
 
@@ -55,6 +55,13 @@ class Lanes(Protocol[L]):
 
     def live_head(self, lane: L) -> int | None:
         """Under the lock: the last seq emitted to the room, None when nothing is emitted here."""
+
+    def recent_since(self, lane: L, after_seq: int) -> list[StoredEvent] | None:
+        """Under the lock, on a live lane: the events after `after_seq` up to its head, from
+        memory; None when they are not all there."""
+
+    def remember(self, lane: L, events: list[StoredEvent]) -> None:
+        """Under the lock: a join's replay, ending at the lane's head, kept for later joins."""
 
     def watch(self, lane: L) -> list[StoredEvent]:
         """Under the lock: record every event emitted to the room from now on (lane kept live)."""
@@ -185,6 +192,7 @@ class SessionRooms:
     ) -> Joined:
         identity = socket.identity
         authorized = False
+        replay: Replay | None = None
         async with self._lanes.locked(session_id) as lane:
             head = self._lanes.live_head(lane)
             if head is None or (last_seq is not None and last_seq > head):
@@ -193,14 +201,15 @@ class SessionRooms:
                 head = await self._feed.authorize_join(identity, session_id)
                 head = await self._lanes.catch_up(session_id, lane, head)
                 authorized = True
+            elif last_seq is not None:
+                replay = self._recent_replay(lane, last_seq, head)
             watched = self._lanes.watch(lane)
         counted = False
         try:
             if not authorized:
                 # A removal committed after this read revokes the join (`revoke`).
                 await self._feed.authorize_join(identity, session_id)
-            replay = None
-            if last_seq is not None:
+            if last_seq is not None and replay is None:
                 replay = await self._feed.replay(
                     session_id,
                     last_seq,
@@ -243,6 +252,8 @@ class SessionRooms:
                 head = head if live is None else live
                 self._lanes.unwatch(session_id, lane, watched)
                 replay = self._with_watched(replay, watched)
+                if replay is not None and replay.events:
+                    self._lanes.remember(lane, replay.events)
                 # Nothing awaits from here until the caller has queued the ack.
         except BaseException:
             self._lanes.unwatch(session_id, lane, watched)
@@ -250,6 +261,15 @@ class SessionRooms:
                 await self.announce_left(session_id, identity.user_id, identity.name)
             raise
         return Joined(session_id, head, replay, present)
+
+    def _recent_replay(self, lane: Any, last_seq: int, head: int) -> Replay | None:
+        """Under the first lock: the replay up to the pinned head from the lane's memory, or
+        None when it must be read from the log."""
+        refused = out_of_bounds(last_seq, head, self._budget.max_events)
+        if refused is not None:
+            return refused
+        events = self._lanes.recent_since(lane, last_seq)
+        return None if events is None else weighed(events, self._budget.max_bytes)
 
     def _with_watched(self, replay: Replay | None, watched: list[StoredEvent]) -> Replay | None:
         """The replay up to the pinned head, then what reached the room during the join, within
