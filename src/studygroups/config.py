@@ -79,8 +79,8 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     data_dir: Path = field(default_factory=Path.cwd)
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = 20  # opened as needed and kept: overflow connections close at check-in
+    db_max_overflow: int = 0
     db_pool_timeout: float = 10.0
     max_body_bytes: int = 64 * 1024
     presence_ttl_seconds: int = 30
@@ -135,8 +135,8 @@ class Settings:
             port=_int(env, "PORT", 8000),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             data_dir=data_dir,
-            db_pool_size=_int(env, "DB_POOL_SIZE", 10),
-            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 10),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 20),
+            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 0),
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),

@@ -24,7 +24,7 @@ def test_with_nothing_set_the_service_runs_one_process_on_sqlite_in_the_working_
     assert settings.frontend_urls == ("http://localhost:3000",)
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.log_level == "INFO"
-    assert (settings.db_pool_size, settings.db_max_overflow) == (10, 10)
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 0)
     assert settings.db_pool_timeout == 10.0
     assert settings.max_body_bytes == 65536
     assert settings.presence_ttl_seconds == 30

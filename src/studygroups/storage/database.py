@@ -51,8 +51,8 @@ class Database:
         self,
         url: str,
         *,
-        pool_size: int = 10,
-        max_overflow: int = 10,
+        pool_size: int = 20,
+        max_overflow: int = 0,
         pool_timeout: float = 10.0,
         checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
     ) -> None:
