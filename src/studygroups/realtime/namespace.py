@@ -260,11 +260,14 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     def is_connected(self, sid: str) -> bool:
         return sid in self._clients
 
+    # A session room holds this process's sockets only, entered and left here: through the
+    # manager's local bookkeeping, since python-socketio's pub/sub manager publishes the change
+    # to every process for a socket it does not see connected (one being disconnected).
     async def enter_session_room(self, sid: str, session_id: str) -> None:
-        await self.enter_room(sid, room_of(session_id))
+        self.server.manager.basic_enter_room(sid, self.namespace, room_of(session_id))
 
     async def leave_session_room(self, sid: str, session_id: str) -> None:
-        await self.leave_room(sid, room_of(session_id))
+        self.server.manager.basic_leave_room(sid, self.namespace, room_of(session_id))
 
     async def signal(self, event: str, session_id: str, user_id: str, data: dict[str, Any]) -> None:
         """An ephemeral event to the others in the room: not logged, no seq. It travels as an
