@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from studygroups.api.shutdown import PromptServer
 from studygroups.app import Service, build
 from studygroups.cli import server_options
 from studygroups.config import Settings
@@ -198,7 +199,7 @@ async def serve(service: Service) -> AsyncIterator[LiveServer]:
     config = uvicorn.Config(
         service.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):
         while not server.started:

@@ -176,6 +176,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         import uvicorn
 
         from studygroups.api.connections import raise_open_file_limit
+        from studygroups.api.shutdown import PromptServer
         from studygroups.app import build
 
         if migrate:
@@ -198,7 +199,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
     logging.getLogger("studygroups").info(
         "Listening on http://%s:%d (the console at /, the API's docs at /docs)", shown, port
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     stop = server.handle_exit
 
     def draining(sig: int, frame: FrameType | None) -> None:

@@ -99,6 +99,12 @@ def _uvicorn_protocol(protocol: type[Any]) -> Any:
         loop.close()
 
 
+def _uvicorn_server() -> Any:
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app=_uvicorn_server, log_config=None))
+
+
 def _socketio_manager() -> Any:
     return _socketio_server().manager
 
@@ -123,10 +129,23 @@ INSTANCES: dict[str, Callable[[], Any]] = {
         _uvicorn_protocol(WebSocketsSansIOProtocol)
     ),
     "socketio:AsyncServer().manager": _socketio_manager,
+    "uvicorn:Server()": _uvicorn_server,
+    "uvicorn.server:ServerState()": lambda: _uvicorn_server().server_state,
     "aiosqlite:Connection()": _aiosqlite_connection,
 }
 
 INTERNALS: tuple[Internal, ...] = (
+    Internal(
+        "uvicorn:Server()",
+        ("force_exit", "server_state"),
+        "api/shutdown.py (which also reads `servers` and `lifespan`, set at startup)",
+    ),
+    Internal("uvicorn.server:ServerState()", ("connections", "tasks"), "api/shutdown.py"),
+    Internal(
+        "uvicorn:Server",
+        ("handle_exit", "main_loop", "on_tick", "shutdown", "startup"),
+        "api/shutdown.py (overrides handle_exit, main_loop and shutdown)",
+    ),
     Internal(
         "uvicorn.protocols.websockets.websockets_sansio_impl",
         ("WebSocketsSansIOProtocol",),
