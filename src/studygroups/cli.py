@@ -31,15 +31,13 @@ def _configure_logging(level: str) -> None:
 def _migrate(settings: Settings) -> None:
     """Upgrade the database to the latest schema and say which revision it went from and to."""
     from studygroups.storage.database import create_sqlite_file_privately
-    from studygroups.storage.migrate import current_revision, upgrade
+    from studygroups.storage.migrate import upgrade
 
     url = settings.database_url
 
     async def run() -> tuple[str | None, str | None]:
         create_sqlite_file_privately(url)  # before anything opens it: 0600
-        before = await current_revision(url)
-        await upgrade(url)
-        return before, await current_revision(url)
+        return await upgrade(url)  # the revisions as found under the migration lock
 
     before, after = asyncio.run(run())
     log = logging.getLogger("studygroups")

@@ -35,9 +35,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` up to `revision`; concurrent callers migrate it once."""
-    await asyncio.to_thread(_run_in_thread, url, command.upgrade, revision)
+async def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database at `url` up to `revision`; concurrent callers migrate it once.
+    The revisions before and after, as this caller found them under the migration lock (the
+    callers that waited find the winner's work done: before == after)."""
+    return await asyncio.to_thread(_run_in_thread, url, command.upgrade, revision)
 
 
 async def downgrade(url: str, revision: str) -> None:
@@ -59,24 +61,29 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _run_in_thread(url: str, alembic_command: _Command, revision: str) -> None:
+def _run_in_thread(
+    url: str, alembic_command: _Command, revision: str
+) -> tuple[str | None, str | None]:
     """Run one command on its own event loop; a cancelled caller does not stop it midway."""
     with _ALEMBIC:
-        asyncio.run(_run(url, alembic_command, revision))
+        return asyncio.run(_run(url, alembic_command, revision))
 
 
-async def _run(url: str, alembic_command: _Command, revision: str) -> None:
+async def _run(url: str, alembic_command: _Command, revision: str) -> tuple[str | None, str | None]:
     create_sqlite_file_privately(url)  # `migrate` usually creates the file: make it 0600
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 await _lock(connection)
+            before = await connection.run_sync(_current_revision)
             await connection.run_sync(_run_sync, url, alembic_command, revision)
+            after = await connection.run_sync(_current_revision)
             # Alembic leaves a transaction it found open to its owner; this also ends the lock's.
             await connection.commit()
     finally:
         await engine.dispose()
+    return before, after
 
 
 async def _lock(connection: AsyncConnection) -> None:
