@@ -59,3 +59,49 @@ async def test_a_shutdown_closes_open_connections_and_the_app_without_fixed_paus
     assert closed == b""
     assert lifespan == ["startup", "shutdown"]
     assert pauses and all(pause < 0.1 for pause in pauses), pauses
+
+
+async def test_a_request_still_open_after_the_graceful_timeout_is_cancelled_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shut: list[str] = []
+    waiting = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": f"{message['type']}.complete"})
+                if message["type"].endswith("shutdown"):
+                    shut.append("shutdown")
+                    return
+        waiting.set()
+        await asyncio.sleep(3600)  # a long-polling GET waiting for its next packet
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+        log_config=None,  # records reach pytest's handler
+    )
+    server = PromptServer(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /socket.io/ HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.wait_for(waiting.wait(), 10)
+
+    server.should_exit = True
+    await asyncio.wait_for(serving, 10)
+    writer.close()
+
+    assert shut == ["shutdown"]
+    assert any(
+        r.levelname == "WARNING" and "still open after 1 s, cancelled" in r.getMessage()
+        for r in caplog.records
+    ), caplog.text

@@ -61,9 +61,11 @@ class PromptServer(uvicorn.Server):
         deadline = loop.time() + (math.inf if timeout is None else timeout)
         while (state.connections or state.tasks) and not self.force_exit:
             if loop.time() >= deadline:
-                log.error(
-                    "Cancel %s running task(s), timeout graceful shutdown exceeded",
+                # Routine on a deploy while long-polling clients wait for their next packet.
+                log.warning(
+                    "graceful shutdown: %d request(s) or task(s) still open after %s s, cancelled",
                     len(state.tasks),
+                    timeout,
                 )
                 for task in state.tasks:
                     task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
