@@ -237,6 +237,14 @@ class ClusterManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             except Exception as error:  # noqa: BLE001 -- any failure: reconnect after a pause
                 if self.subscribed:
                     log.warning("lost the Redis channel (%s); retrying", error)
+                elif delay == 0.25:  # the first failed try since the start or the last success
+                    log.warning(
+                        "cannot subscribe to the Redis channels %s(.internal) (%s); retrying"
+                        " every %s s at most",
+                        self.channel,
+                        error,
+                        self.RETRY_MAX,
+                    )
                 self.subscribed = False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.RETRY_MAX)

@@ -146,6 +146,7 @@ class RedisPresence:
         self._task: asyncio.Task[None] | None = None
         self._healthy = False
         self._was_healthy = False  # reached once: a later outage's end is a recovery
+        self._said_unreachable = False  # this outage (or the start's) is in the log already
         self.on_expired = on_expired
 
     @property
@@ -255,10 +256,12 @@ class RedisPresence:
         elif not self._healthy:
             log.info("presence store reachable")
         self._healthy = self._was_healthy = True
+        self._said_unreachable = False
 
     def _degraded(self, error: Exception) -> None:
-        if self._healthy:
+        if self._healthy or not self._said_unreachable:  # once per outage, from the start on
             log.warning("presence store unreachable, answering from this process: %s", error)
+            self._said_unreachable = True
         self._healthy = False
 
     async def _live_hosts(self) -> set[str]:
