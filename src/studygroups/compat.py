@@ -257,6 +257,8 @@ INTERNALS: tuple[Internal, ...] = (
     Internal(
         "socketio:AsyncServer().manager",
         (
+            "basic_enter_room",
+            "basic_leave_room",
             "get_namespaces",
             "get_participants",
             "is_connected",
@@ -264,7 +266,8 @@ INTERNALS: tuple[Internal, ...] = (
             "server",
             "sid_from_eio_sid",
         ),
-        "realtime/server.py, managers.py: fanout path (broadcast_locally)",
+        "realtime/server.py, managers.py: fanout path (broadcast_locally); namespace.py: session"
+        " rooms entered and left locally (basic_enter_room, basic_leave_room)",
     ),
     Internal(
         "aiosqlite:Connection()",

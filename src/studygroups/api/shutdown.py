@@ -7,7 +7,7 @@ close, then sleeps a fixed 0.1 s, then checks every 0.1 s whether connections an
 gone. Here the signal wakes the server at once, and the same steps wait only as long as the
 connections and tasks do, checked every few milliseconds, within the same graceful timeout
 (SIGTERM to exit with 500 WebSockets on PostgreSQL + Redis, `bench/exit_time.py`:
-143-216 ms → 93-122 ms before the wake-up; docs/performance.md).
+143-216 ms → 44-49 ms; docs/performance.md).
 """
 
 from __future__ import annotations
