@@ -198,6 +198,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         "Listening on http://%s:%d (the console at /, the API's docs at /docs)", shown, port
     )
     server = PromptServer(config)
+    server.on_shutdown = service.sio.end_library_sockets  # long-polling GETs answered at once
     stop = server.handle_exit
 
     def draining(sig: int, frame: FrameType | None) -> None:

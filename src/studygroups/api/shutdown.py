@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 import socket
+from collections.abc import Awaitable, Callable
 from types import FrameType
 
 import uvicorn
@@ -30,6 +31,9 @@ TICK_SECONDS = 0.1  # uvicorn's tick: the Date header, its housekeeping
 class PromptServer(uvicorn.Server):
     _wake: asyncio.Event | None = None
     _loop: asyncio.AbstractEventLoop | None = None
+    # Run once the port is closed and the connections told, before waiting for them: what the
+    # app must end itself (long-polling requests uvicorn cannot end: realtime/server.py).
+    on_shutdown: Callable[[], Awaitable[None]] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
@@ -56,6 +60,11 @@ class PromptServer(uvicorn.Server):
         state = self.server_state
         for connection in list(state.connections):
             connection.shutdown()
+        if self.on_shutdown is not None:
+            try:
+                await self.on_shutdown()
+            except Exception:
+                log.exception("ending the app's connections at shutdown failed")
         loop = asyncio.get_running_loop()
         timeout = self.config.timeout_graceful_shutdown
         deadline = loop.time() + (math.inf if timeout is None else timeout)

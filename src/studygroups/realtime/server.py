@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
+from engineio.async_socket import AsyncSocket as EngineSocket
 from socketio import packet as sio_packet
 
 from studygroups.realtime.codecs import JSON, Codec, codec_for_path, json_compatible
@@ -161,6 +162,18 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         ack = self.packet_class(sio_packet.ACK, namespace=namespace, id=pkt.id, data=[body])
         await self._send_packet(eio_sid, ack)
+
+    async def end_library_sockets(self) -> None:
+        """The process is shutting down: every socket python-engineio serves (long-polling, or
+        a WebSocket when the native path is off) is closed now with a CLOSE packet, which its
+        pending GET answers at once. Its client reconnects right away, and that GET no longer
+        holds the exit until the graceful timeout (5 s) to be cut with a 400. Native sockets
+        were told already (engine.py `NativeSocket.shutdown`); the app hears these disconnects
+        as a restart (`draining`: presence left to expire, no userLeft)."""
+        self.eio.draining = True
+        for socket in list(self.eio.sockets.values()):
+            if isinstance(socket, EngineSocket) and not (socket.closed or socket.closing):
+                await socket.close(wait=False)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
         await super()._handle_eio_disconnect(eio_sid, reason)
