@@ -32,6 +32,22 @@ def free_port() -> int:
         return port
 
 
+def spawn_serve(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """`studygroups serve` on a fresh SQLite file in `tmp_path`, logging at INFO into
+    `tmp_path/serve.log`: (the process, its log)."""
+    log = tmp_path / "serve.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "JWT_SECRET": SECRET,
+        "LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "studygroups.cli", "serve", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    return process, log
+
+
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

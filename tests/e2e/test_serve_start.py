@@ -3,15 +3,11 @@ process starts (a restart) waits and is served, instead of being refused and bac
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import SECRET
-from tests.e2e.cluster import free_port
+from tests.e2e.cluster import free_port, spawn_serve
 
 STARTED = b"Application startup complete"
 
@@ -29,16 +25,7 @@ def _connect_as_soon_as_possible(port: int, timeout: float = 20.0) -> socket.soc
 
 def test_a_request_sent_while_the_server_starts_waits_and_is_answered(tmp_path: Path) -> None:
     port = free_port()
-    log = tmp_path / "serve.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'start.db'}",
-        "JWT_SECRET": SECRET,
-        "LOG_LEVEL": "INFO",
-    }
-    command = [sys.executable, "-m", "studygroups.cli", "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    process, log = spawn_serve(tmp_path, port)
     try:
         early = _connect_as_soon_as_possible(port)
         started_when_connected = STARTED in log.read_bytes()

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import SECRET, token
-from tests.e2e.cluster import free_port, wait_healthy
+from tests.conftest import token
+from tests.e2e.cluster import free_port, spawn_serve, wait_healthy
 
 RECORD_SEPARATOR = "\x1e"  # between the packets of one long-polling payload
 
@@ -24,16 +21,7 @@ async def test_a_long_polling_client_is_told_to_close_when_the_server_stops(
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    log = tmp_path / "serve.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}",
-        "JWT_SECRET": SECRET,
-        "LOG_LEVEL": "INFO",
-    }
-    command = [sys.executable, "-m", "studygroups.cli", "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    process, log = spawn_serve(tmp_path, port)
     try:
         await asyncio.to_thread(wait_healthy, port)
         base = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
