@@ -8,40 +8,22 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.telemetry import TelemetryConfig
 
-from studygroups import __version__
-from studygroups.api import docs, errors, openapi
 from studygroups.api.connections import (
     ConnectionGuard,
     GuardedHttpProtocol,
     connection_cap,
     share_guard,
 )
-from studygroups.api.deps import ApiState
-from studygroups.api.hot_path import HotChatPost
-from studygroups.api.middleware import BodyLimit, BodyTimeout, Timing
-from studygroups.api.routes import (
-    chat,
-    console,
-    dev,
-    groups,
-    mount_routes,
-    ops,
-    results,
-    sessions,
-    timers,
-)
-from studygroups.api.routes.ops import ReadinessCheck
+from studygroups.api.deferred import DeferredHttp
+from studygroups.api.lifespan import with_lifespan
+from studygroups.api.middleware import BodyTimeout
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
-from studygroups.ratelimit import Limit, RateLimiter
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.codecs import CODECS
 from studygroups.realtime.inbound import InboundGate
@@ -60,14 +42,18 @@ from studygroups.realtime.server import build_server, local_emit
 from studygroups.services.clock import PhaseClock
 from studygroups.services.commands import purge_expired_keys
 from studygroups.services.feed import EventFeed
-from studygroups.services.groups import PlaylistLimit
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
 from studygroups.services.users import UserDirectory
 from studygroups.storage.database import Database
 
+if TYPE_CHECKING:  # FastAPI is imported with the REST app (api/rest.py), when it is built
+    from fastapi import FastAPI
+
+    from studygroups.api.rest import Rest
+    from studygroups.api.routes.ops import ReadinessCheck
+
 log = logging.getLogger("studygroups")
-NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 PURGE_EVERY_SECONDS = 3600.0
 SWEEP_EVERY_SECONDS = 5.0
@@ -82,7 +68,7 @@ class Service:
     asgi: Any
     websocket: type[UpgradeProtocol]
     http: type[GuardedHttpProtocol]
-    api: FastAPI
+    rest: DeferredHttp[Rest]
     sio: Any
     units: UnitOfWorkFactory
     database: Database
@@ -90,8 +76,15 @@ class Service:
     gateway: Gateway
     phase_clock: PhaseClock
 
+    @property
+    def api(self) -> FastAPI:
+        """The REST app (FastAPI), built now if it is not yet."""
+        return self.rest.build_now().api
 
-def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
+
+def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = False) -> Service:
+    """Every part, wired. The REST app is built here too, unless `rest_when_calm`: then once
+    sockets stop arriving after the start (`studygroups serve`: api/deferred.py)."""
     database = Database(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -164,12 +157,32 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     if redis_presence is not None:
         redis_presence.on_expired = gateway.announce_left
 
+    if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
+        log.warning("development sign-in is on: POST /dev/token mints a token for anyone")
+    rest: DeferredHttp[Rest] = DeferredHttp(
+        partial(
+            _build_rest,
+            settings,
+            units=units,
+            users=users,
+            presence=presence,
+            tokens=tokens,
+            metrics=metrics,
+            readiness=readiness,
+        ),
+        settling=gateway.settling,
+    )
+    if not rest_when_calm:
+        rest.build_now()
+
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan() -> AsyncIterator[None]:
         background = [
             asyncio.create_task(_purge_keys_forever(units)),
             asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
         ]
+        if rest_when_calm:
+            background.append(asyncio.create_task(rest.build_when_calm()))
         if redis_presence is not None:
             redis_presence.start()
         if isinstance(manager, ClusterManager):
@@ -192,65 +205,8 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
             await users.close()
             await database.dispose()
 
-    api = FastAPI(
-        # FastAPI asks OpenTelemetry on every request whether a provider is set up (~5 % of a
-        # chat POST's CPU samples): asked only where the environment says it is in use.
-        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
-        title="studygroups",
-        version=__version__,
-        lifespan=lifespan,
-        description="Real-time peer-instruction study-group sessions. "
-        "Socket.IO namespace /study-groups at /socket.io/ (JSON) and /socket.io-msgpack/ "
-        "(socket.io-msgpack-parser).",
-        docs_url=None,  # docs.install serves /docs from the package, not from a CDN
-        redoc_url=None,
-    )
-    docs.install(api)
-    openapi.install(api)
-    api.state.api = ApiState(
-        units=units,
-        users=users,
-        jwt_secret=settings.jwt_secret,
-        write_limiter=RateLimiter(
-            Limit(rate=settings.rest_writes_per_second, burst=settings.rest_write_burst)
-        ),
-        presence=presence,
-        tokens=tokens,
-        read_limiter=RateLimiter(
-            Limit(rate=settings.rest_reads_per_second, burst=settings.rest_read_burst)
-        ),
-        on_read_limited=metrics.reads_limited.inc,
-        playlist=PlaylistLimit(settings.max_group_contents, metrics.playlist_full.inc),
-        dev_token_ttl_seconds=settings.dev_token_ttl_seconds,
-    )
-    api.state.metrics = metrics
-    api.state.readiness = readiness
-    api.state.dev_sign_in = settings.dev_sign_in  # the console asks for it (/console/config.json)
-    errors.install(api)
-    routers = [
-        groups.router,
-        sessions.router,
-        results.router,
-        chat.router,
-        ops.router,
-        console.router,
-        timers.router,
-    ]
-    if settings.dev_sign_in:  # otherwise /dev/token does not exist: 404 (API.md section 8)
-        routers.append(dev.router)
-        log.warning("development sign-in is on: POST /dev/token mints a token for anyone")
-    mount_routes(api, routers)
-    api.add_middleware(HotChatPost)  # added before CORS: inside it (api/hot_path.py)
-    api.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.frontend_urls),
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-    )
-    http_app = BodyLimit(Timing(api, metrics), settings.max_body_bytes)
     asgi = BodyTimeout(
-        bounds.middleware(warn_if_not_native(socketio_endpoints(sio, http_app), metrics)),
+        bounds.middleware(warn_if_not_native(socketio_endpoints(sio, rest), metrics)),
         settings.http_body_timeout_seconds,
         metrics,
     )
@@ -259,12 +215,12 @@ def build(settings: Settings, *, clock: Clock = utc_now) -> Service:
     )
     # uvicorn's protocols (studygroups serve, or `uvicorn --ws/--http studygroups.asgi:…`)
     # find the native WebSocket path and the connection guard in the lifespan state.
-    served = share_guard(share_with_protocols(asgi, native), guard)
+    served = share_guard(share_with_protocols(with_lifespan(asgi, lifespan), native), guard)
     return Service(
         asgi=served,
         websocket=UpgradeProtocol,
         http=GuardedHttpProtocol,
-        api=api,
+        rest=rest,
         sio=sio,
         units=units,
         database=database,
@@ -288,6 +244,12 @@ def create_app(settings: Settings | None = None) -> Any:
     """The ASGI app: REST (FastAPI) and Socket.IO on one port; settings from the environment
     unless given. Serve it with studygroups' protocols (studygroups/asgi.py)."""
     return build(settings if settings is not None else Settings.from_env()).asgi
+
+
+def _build_rest(settings: Settings, **parts: Any) -> Rest:
+    from studygroups.api.rest import build_rest  # FastAPI and pydantic: imported only now
+
+    return build_rest(settings, **parts)
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:

@@ -155,7 +155,10 @@ def _startup_heap_frozen() -> Iterator[None]:
     so far moved out of the collector's sight (`gc.freeze`): modules, classes, the app, its
     routes and models live as long as the process. Collecting them cost 3 full collections of
     20-100 ms each in a start, and every later full collection walked them again (up to
-    ~180 ms, in the middle of a reconnect storm: bench/run storm with gc callbacks timed)."""
+    ~180 ms, in the middle of a reconnect storm: bench/run storm with gc callbacks timed).
+    The REST app, built once the start's sockets have rejoined (api/deferred.py), is built the
+    same way; what those sockets made by then is frozen with it (the cyclic collector never
+    frees that little, once per process)."""
     gc.disable()
     try:
         yield
@@ -181,7 +184,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
             _migrate(settings)
         open_files = raise_open_file_limit()  # before build: the connection cap keeps a reserve
         logging.getLogger("studygroups").info("open-file limit: %d", open_files)
-        service = build(settings)
+        # Sockets first: the REST app (FastAPI) is built once they stop arriving (api/deferred.py).
+        service = build(settings, rest_when_calm=True)
+        service.rest.around_build = _startup_heap_frozen
         config = uvicorn.Config(
             service.asgi,
             host=host,

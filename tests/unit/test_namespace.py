@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+import socketio
+
 from studygroups.identity import Identity
 from studygroups.metrics import Metrics
 from studygroups.realtime.inbound import InboundGate, InboundLimits
 from studygroups.realtime.managers import LocalManager
-from studygroups.realtime.namespace import Gateway
+from studygroups.realtime.namespace import SETTLING_SECONDS, Gateway
 from studygroups.realtime.publisher import NAMESPACE, SIGNAL, Sequencer
 from studygroups.realtime.registry import Client
 from studygroups.realtime.server import build_server
@@ -110,3 +113,29 @@ async def test_a_user_who_joined_on_this_process_during_a_join_is_in_its_answer(
     ack = await joining
 
     assert [p["userId"] for p in ack["presence"]] == [ANA.user_id, BEN.user_id]
+
+
+async def test_the_gateway_is_settling_while_a_join_is_in_progress_and_not_after() -> None:
+    presence = ListedThenHeld()
+    process = Process(presence, members={ANA.user_id})
+    ana = await process.connected(ANA)
+    assert not process.gateway.settling()  # connected without a CONNECT of late: calm
+
+    joining = asyncio.create_task(process.join(ana))
+    await presence.listed.wait()
+    assert process.gateway.settling()
+    presence.gate.set()
+    await joining
+
+    assert not process.gateway.settling()
+
+
+async def test_the_gateway_is_settling_right_after_a_connect_even_a_refused_one() -> None:
+    process = Process(ListedThenHeld(), members=set())
+
+    with pytest.raises(socketio.exceptions.ConnectionRefusedError):
+        await process.gateway.on_connect("sid-x", {}, {"token": "not a token"})
+
+    assert process.gateway.settling()
+    await asyncio.sleep(SETTLING_SECONDS + 0.05)
+    assert not process.gateway.settling()

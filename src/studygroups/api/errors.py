@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from studygroups.api.bodies import error_body
 from studygroups.domain.errors import (
     Conflict,
     DomainError,
@@ -36,10 +36,6 @@ STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     RateLimited: 429,
 }
-
-
-def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
-    return {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message, **extra}
 
 
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:

@@ -9,10 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from studygroups.api.errors import error_body
+from studygroups.api.bodies import error_body, send_json
 from studygroups.metrics import Metrics
 
 log = logging.getLogger("studygroups.api")
@@ -51,15 +50,8 @@ class BodyLimit:
 
 
 async def _answer(send: Send, status: int, message: str, *, close: bool = False) -> None:
-    body = orjson.dumps(error_body(status, message))
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    headers = [(b"connection", b"close")] if close else []
+    await send_json(send, status, error_body(status, message), headers=headers)
 
 
 class _Refused(Exception):

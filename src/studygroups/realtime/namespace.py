@@ -8,6 +8,7 @@ ack says why. The connection registry is realtime/registry.py.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +51,7 @@ from studygroups.services.users import UserDirectory
 
 log = logging.getLogger("studygroups.realtime")
 
+SETTLING_SECONDS = 0.2  # sockets still arriving: a CONNECT this recent (`Gateway.settling`)
 TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
 EVENTS = ("joinSession", "leaveSession", "typing", "markRead", "refreshToken")
 
@@ -94,6 +96,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._max_sockets_per_user = max_sockets_per_user
         self._expiry = ExpiryTimers(self._expire)
         self._clients = Connections()
+        self._last_connect = -SETTLING_SECONDS
         self._rooms = SessionRooms(
             feed=feed,
             presence=presence,
@@ -110,7 +113,14 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # -- connection ---------------------------------------------------------------------------
 
+    def settling(self) -> bool:
+        """Sockets are arriving: a CONNECT within the last SETTLING_SECONDS, or a join in
+        progress (after a restart, api/deferred.py waits for this to end)."""
+        recent = time.monotonic() - self._last_connect < SETTLING_SECONDS
+        return recent or self._rooms.joining > 0
+
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+        self._last_connect = time.monotonic()
         try:
             verified = self._tokens.verify(token_of(environ, auth), self._secret)
         except Unauthenticated as error:

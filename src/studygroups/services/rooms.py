@@ -170,6 +170,11 @@ class SessionRooms:
         self._typing = RateLimiter(LIMITS["typing"])
         self._joining: dict[tuple[str, str], _Joining] = {}  # (sid, session) → its join
 
+    @property
+    def joining(self) -> int:
+        """Joins in progress."""
+        return len(self._joining)
+
     async def join(self, socket: Attendee, session_id: str, last_seq: int | None) -> Joined:
         """Only an ACTIVE member of the session's group enters its room; a refusal changes
         nothing. Joining a room the socket is in already answers again and counts once; a

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from studygroups.api.bodies import HEALTHY
 from studygroups.api.schemas import HealthAnswer, ReadinessAnswer
 
 router = APIRouter(tags=["operations"])
@@ -16,7 +17,7 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 
 @router.get("/healthz", response_model=HealthAnswer)
 async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+    return dict(HEALTHY)
 
 
 @router.get(
