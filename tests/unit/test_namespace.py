@@ -14,7 +14,7 @@ from studygroups.identity import Identity
 from studygroups.metrics import Metrics
 from studygroups.realtime.inbound import InboundGate, InboundLimits
 from studygroups.realtime.managers import LocalManager
-from studygroups.realtime.namespace import SETTLING_SECONDS, Gateway
+from studygroups.realtime.namespace import SETTLING_COUNT, SETTLING_SECONDS, Gateway
 from studygroups.realtime.publisher import NAMESPACE, SIGNAL, Sequencer
 from studygroups.realtime.registry import Client
 from studygroups.realtime.server import build_server
@@ -115,27 +115,44 @@ async def test_a_user_who_joined_on_this_process_during_a_join_is_in_its_answer(
     assert [p["userId"] for p in ack["presence"]] == [ANA.user_id, BEN.user_id]
 
 
-async def test_the_gateway_is_settling_while_a_join_is_in_progress_and_not_after() -> None:
+async def test_the_gateway_is_settling_while_many_joins_are_in_progress_and_not_after() -> None:
     presence = ListedThenHeld()
-    process = Process(presence, members={ANA.user_id})
-    ana = await process.connected(ANA)
-    assert not process.gateway.settling()  # connected without a CONNECT of late: calm
+    process = Process(presence, members={f"user-{i}" for i in range(SETTLING_COUNT)})
+    people = [
+        Identity(f"user-{i}", f"u{i}@example.org", f"User {i}") for i in range(SETTLING_COUNT)
+    ]
+    clients = [await process.connected(person) for person in people]
+    assert not process.gateway.settling()  # connected without CONNECTs of late: calm
 
-    joining = asyncio.create_task(process.join(ana))
-    await presence.listed.wait()
+    joining = [asyncio.create_task(process.join(client)) for client in clients]
+    while process.gateway._rooms.joining < SETTLING_COUNT:
+        await asyncio.sleep(0)
     assert process.gateway.settling()
     presence.gate.set()
-    await joining
+    await asyncio.gather(*joining)
 
     assert not process.gateway.settling()
 
 
-async def test_the_gateway_is_settling_right_after_a_connect_even_a_refused_one() -> None:
-    process = Process(ListedThenHeld(), members=set())
+async def refused_connects(gateway: Gateway, count: int) -> None:
+    for i in range(count):
+        with pytest.raises(socketio.exceptions.ConnectionRefusedError):
+            await gateway.on_connect(f"sid-{i}", {}, {"token": "not a token"})
 
-    with pytest.raises(socketio.exceptions.ConnectionRefusedError):
-        await process.gateway.on_connect("sid-x", {}, {"token": "not a token"})
 
-    assert process.gateway.settling()
+async def test_a_burst_of_connects_refused_ones_included_is_settling_until_it_is_over() -> None:
+    gateway = Process(ListedThenHeld(), members=set()).gateway
+
+    await refused_connects(gateway, SETTLING_COUNT)
+
+    assert gateway.settling()
     await asyncio.sleep(SETTLING_SECONDS + 0.05)
-    assert not process.gateway.settling()
+    assert not gateway.settling()
+
+
+async def test_a_trickle_of_connects_is_not_settling() -> None:
+    gateway = Process(ListedThenHeld(), members=set()).gateway
+
+    await refused_connects(gateway, SETTLING_COUNT - 1)
+
+    assert not gateway.settling()

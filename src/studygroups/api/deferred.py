@@ -85,25 +85,31 @@ class DeferredHttp(Generic[B]):
         """Build once `settling()` is false, or `latest` seconds from now at the latest, on a
         worker thread: sockets that arrive meanwhile are still served (the loop gets the GIL
         back every few milliseconds) instead of waiting out the whole build."""
-        deadline = time.monotonic() + self._latest
+        started = time.monotonic()
+        deadline = started + self._latest
         # The lifespan starts this before the server accepts anything: the first look comes
         # after the sockets waiting in the accept queue have had time to show up.
         await asyncio.sleep(FIRST_LOOK_SECONDS)
         while self._built is None and self._settling() and time.monotonic() < deadline:
             await asyncio.sleep(CHECK_EVERY_SECONDS)
         if self._built is None and not self._failed:
+            waited = time.monotonic() - started
+            why = "at the time limit" if waited >= self._latest else "sockets settled"
             try:
-                built = await asyncio.to_thread(self._make)
+                built = await asyncio.to_thread(
+                    self._make, f"{why}, {waited:.1f} s after the start"
+                )
             except Exception:  # noqa: BLE001  # logged by _fail; every HTTP request answers 500
                 self._fail()
                 return
             self._done(built)
 
-    def _make(self) -> B:
+    def _make(self, when: str = "at once") -> B:
         started = time.perf_counter()
         with self.around_build():
             built = self._factory()
-        log.info("REST API built in %.0f ms", (time.perf_counter() - started) * 1000)
+        took = (time.perf_counter() - started) * 1000
+        log.info("REST API built in %.0f ms (%s)", took, when)
         return built
 
     def _fail(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,7 +52,10 @@ from studygroups.services.users import UserDirectory
 
 log = logging.getLogger("studygroups.realtime")
 
-SETTLING_SECONDS = 0.2  # sockets still arriving: a CONNECT this recent (`Gateway.settling`)
+# Sockets still arriving (`Gateway.settling`): SETTLING_COUNT CONNECTs within SETTLING_SECONDS
+# (40/s: a restart's storm, not a busy server's steady arrivals), or as many joins at once.
+SETTLING_COUNT = 8
+SETTLING_SECONDS = 0.2
 TOO_MANY_SOCKETS = "Too many connections for this user"  # no "token": clients must not refresh
 EVENTS = ("joinSession", "leaveSession", "typing", "markRead", "refreshToken")
 
@@ -96,7 +100,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         self._max_sockets_per_user = max_sockets_per_user
         self._expiry = ExpiryTimers(self._expire)
         self._clients = Connections()
-        self._last_connect = -SETTLING_SECONDS
+        self._arrivals: deque[float] = deque(maxlen=SETTLING_COUNT)  # the last CONNECTs' times
         self._rooms = SessionRooms(
             feed=feed,
             presence=presence,
@@ -114,13 +118,17 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- connection ---------------------------------------------------------------------------
 
     def settling(self) -> bool:
-        """Sockets are arriving: a CONNECT within the last SETTLING_SECONDS, or a join in
-        progress (after a restart, api/deferred.py waits for this to end)."""
-        recent = time.monotonic() - self._last_connect < SETTLING_SECONDS
-        return recent or self._rooms.joining > 0
+        """Sockets are arriving in numbers: SETTLING_COUNT CONNECTs (refused ones too) within
+        the last SETTLING_SECONDS, or as many joins in progress (after a restart,
+        api/deferred.py waits for this to end)."""
+        arrivals = self._arrivals
+        burst = len(arrivals) == SETTLING_COUNT
+        if burst and time.monotonic() - arrivals[0] < SETTLING_SECONDS:
+            return True
+        return self._rooms.joining >= SETTLING_COUNT
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
-        self._last_connect = time.monotonic()
+        self._arrivals.append(time.monotonic())
         try:
             verified = self._tokens.verify(token_of(environ, auth), self._secret)
         except Unauthenticated as error:
