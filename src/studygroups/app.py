@@ -163,6 +163,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
         partial(
             _build_rest,
             settings,
+            with_document=rest_when_calm,
             units=units,
             users=users,
             presence=presence,
@@ -246,10 +247,15 @@ def create_app(settings: Settings | None = None) -> Any:
     return build(settings if settings is not None else Settings.from_env()).asgi
 
 
-def _build_rest(settings: Settings, **parts: Any) -> Rest:
+def _build_rest(settings: Settings, *, with_document: bool, **parts: Any) -> Rest:
     from studygroups.api.rest import build_rest  # FastAPI and pydantic: imported only now
 
-    return build_rest(settings, **parts)
+    rest = build_rest(settings, **parts)
+    if with_document:
+        # The OpenAPI document (~0.1 s of CPU) made on the build's thread too, not by the
+        # first /openapi.json or /docs on the event loop, in front of every socket.
+        rest.api.openapi()
+    return rest
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:
