@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -233,3 +234,41 @@ async def test_a_joins_reads_answer_the_events_and_head_the_feed_answers(
         await feed.authorize_join(Identity("zed", "zed@example.org", "Zed"), scenario.session_id)
     with pytest.raises(NotFound):
         await feed.authorize_join(bo, "no-such-session")
+
+
+async def test_joins_asking_together_share_one_read_and_each_gets_its_own_answer(
+    service: Service, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await make_session(http, ["ana", "bo", "cy"])
+    second = await make_session(http, ["dee", "eve"])
+    await first.chat("bo", "one event in the first session")
+    feed = service.gateway._rooms._feed  # the reader the live sockets' joins use
+    units = feed._units
+    readings = 0
+    reading = units.reading
+
+    def counted() -> Any:
+        nonlocal readings
+        readings += 1
+        return reading()
+
+    monkeypatch.setattr(units, "reading", counted)
+    bo, eve = Identity("bo", "bo@example.org", "Bo"), Identity("eve", "eve@example.org", "Eve")
+    zed = Identity("zed", "zed@example.org", "Zed")
+
+    answers = await asyncio.gather(
+        feed.authorize_join(bo, first.session_id),
+        feed.authorize_join(eve, second.session_id),
+        feed.authorize_join(bo, first.session_id),  # the same socket's join asked twice
+        feed.authorize_join(zed, first.session_id),
+        feed.authorize_join(eve, first.session_id),  # a member of another group
+        feed.authorize_join(bo, "no-such-session"),
+        return_exceptions=True,
+    )
+
+    head_first = (await _feed(first, "bo")).json()["seq"]
+    head_second = (await _feed(second, "eve")).json()["seq"]
+    assert list(answers[:3]) == [head_first, head_second, head_first]
+    assert head_first != head_second
+    assert [type(a) for a in answers[3:]] == [Forbidden, Forbidden, NotFound]
+    assert readings == 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from studygroups.domain.errors import NotFound
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import can_facilitate, check_active_member
@@ -66,10 +64,10 @@ async def load_session(
     return access
 
 
-async def member_head(db: AsyncConnection, session_id: str, user_id: str) -> int:
+def head_for_member(found: tuple[int, str | None] | None) -> int:
     """The session's head, for an ACTIVE member of its group only: the refusals of
-    `load_session` (404 unknown, 403 not a member) from one row, without the ORM."""
-    found = await session_rows.head_and_membership(db, session_id, user_id)
+    `load_session` (404 unknown, 403 not a member) from the row of
+    `storage.sessions.head_and_membership` (head, membership status; None: unknown session)."""
     if found is None:
         raise NotFound("session not found")
     head, group_status = found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -9,9 +10,10 @@ from typing import Literal
 import orjson
 
 from studygroups.identity import Identity
-from studygroups.services.access import member_head
+from studygroups.services.access import head_for_member
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.storage import event_log
+from studygroups.storage import sessions as session_rows
 from studygroups.storage.event_log import StoredEvent
 
 REPLAY_CHUNK = 200  # events read per query while a replay is measured against its byte budget
@@ -61,6 +63,7 @@ class EventFeed:
 
     def __init__(self, units: UnitOfWorkFactory) -> None:
         self._units = units
+        self._joins = _JoinChecks(units)
 
     async def head(self, session_id: str) -> int:
         async with self._units.reading() as db:
@@ -101,6 +104,50 @@ class EventFeed:
         return Replay(events, size=size)
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
-        """Only an ACTIVE member of the session's group may join its room; the session's head."""
-        async with self._units.reading() as db:
-            return await member_head(db, session_id, identity.user_id)
+        """Only an ACTIVE member of the session's group may join its room; the session's head.
+        The joins that ask in one loop turn share one read (`_JoinChecks`)."""
+        return head_for_member(await self._joins.ask(session_id, identity.user_id))
+
+
+class _JoinChecks:
+    """Membership-and-head reads of the joins that ask in one loop turn, made together: one
+    pooled connection and, on PostgreSQL, one statement for all of them. After a restart
+    hundreds of joins ask within a second (the reconnect storm); each read alone cost ~170 us
+    of CPU and a connection checkout. A failed read fails each of its joins as their own
+    read would have."""
+
+    def __init__(self, units: UnitOfWorkFactory) -> None:
+        self._units = units
+        self._asks: dict[tuple[str, str], list[asyncio.Future[tuple[int, str | None] | None]]] = {}
+        self._reads: set[asyncio.Task[None]] = set()
+
+    async def ask(self, session_id: str, user_id: str) -> tuple[int, str | None] | None:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[int, str | None] | None] = loop.create_future()
+        if not self._asks:
+            loop.call_soon(self._read_now)  # after the other joins of this turn have asked
+        self._asks.setdefault((session_id, user_id), []).append(answer)
+        return await answer
+
+    def _read_now(self) -> None:
+        asks, self._asks = self._asks, {}
+        read = asyncio.ensure_future(self._read(asks))
+        self._reads.add(read)
+        read.add_done_callback(self._reads.discard)
+
+    async def _read(
+        self, asks: dict[tuple[str, str], list[asyncio.Future[tuple[int, str | None] | None]]]
+    ) -> None:
+        try:
+            async with self._units.reading() as db:
+                found = await session_rows.heads_and_memberships(db, list(asks))
+        except Exception as error:  # noqa: BLE001  # each join raises it, as its own read would
+            for answers in asks.values():
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_exception(error)
+            return
+        for pair, answers in asks.items():
+            for answer in answers:
+                if not answer.done():
+                    answer.set_result(found.get(pair))

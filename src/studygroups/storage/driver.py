@@ -66,6 +66,19 @@ async def fetch(
     return rows
 
 
+async def fetch_text(
+    db: AsyncConnection, sql: str, values: Sequence[Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of a statement written for the driver itself (`sql` in its placeholders), on
+    `db`'s pooled connection: for what SQLAlchemy's Core does not write (`unnest` of arrays)."""
+    raw = await db.get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, LoopConnection):
+        return await run_statement(driver, sql, values)
+    rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)  # type: ignore[union-attr]
+    return rows
+
+
 async def execute_many(
     db: AsyncConnection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -102,6 +103,38 @@ async def head_and_membership(
         return None
     last_seq, status = rows[0]
     return int(last_seq), status
+
+
+# Many joins' checks in one statement on PostgreSQL: the (session, user) pairs as two arrays.
+_HEADS_AND_MEMBERSHIPS = (
+    "SELECT asked.session_id, asked.user_id, s.last_seq, m.status"
+    " FROM unnest($1::varchar[], $2::varchar[]) AS asked(session_id, user_id)"
+    " JOIN group_sessions AS s ON s.id = asked.session_id"
+    " LEFT OUTER JOIN group_members AS m"
+    " ON m.group_id = s.group_id AND m.user_id = asked.user_id"
+)
+
+
+async def heads_and_memberships(
+    db: AsyncConnection, asks: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """`head_and_membership` of every (session, user) pair in `asks`, by pair; the pairs of an
+    unknown session are missing. One statement on PostgreSQL; one per pair on SQLite, whose
+    statements run in process (storage/driver.py)."""
+    found: dict[tuple[str, str], tuple[int, str | None]] = {}
+    if driver.is_sqlite(db):
+        for session_id, user_id in asks:
+            row = await head_and_membership(db, session_id, user_id)
+            if row is not None:
+                found[session_id, user_id] = row
+        return found
+    sessions = [session_id for session_id, _ in asks]
+    users = [user_id for _, user_id in asks]
+    for session_id, user_id, last_seq, status in await driver.fetch_text(
+        db, _HEADS_AND_MEMBERSHIPS, [sessions, users]
+    ):
+        found[session_id, user_id] = int(last_seq), status
+    return found
 
 
 async def with_roles(
