@@ -50,3 +50,24 @@ async def test_a_first_start_is_not_logged_as_a_recovery(
     said = [record.getMessage() for record in caplog.records]
     assert "presence store reachable" in said
     assert not any("again" in line for line in said)
+
+
+async def test_enters_of_one_turn_answer_as_if_made_one_after_another(redis_url: str) -> None:
+    """Joins entering in one loop turn share a pipeline: each still learns whether it is its
+    user's first socket, and who is present with it (the last to enter sees both users)."""
+    session_id = f"turn-{uuid.uuid4()}"
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"turn-{uuid.uuid4().hex}")
+    try:
+        await presence.enter(f"{session_id}-other", "cy", "Cy", "sid-cy")  # Redis reached once
+        answers = await asyncio.gather(
+            presence.enter(session_id, "ana", "Ana", "sid-ana-1"),
+            presence.enter(session_id, "ben", "Ben", "sid-ben"),
+            presence.enter(session_id, "ana", "Ana", "sid-ana-2"),  # her second socket
+        )
+    finally:
+        await presence.close()
+
+    firsts = [first for first, _ in answers]
+    assert firsts == [True, True, False]
+    present = [sorted(p["userId"] for p in listed) for _, listed in answers]
+    assert present == [["ana"], ["ana", "ben"], ["ana", "ben"]]

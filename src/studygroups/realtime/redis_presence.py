@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.redis_pool import POOL_SIZE, waiting_client
+from studygroups.services.batching import PerTurn
 
 log = logging.getLogger("studygroups.presence")
 
@@ -140,6 +141,7 @@ class RedisPresence:
         self._local = LocalPresence()
         self._names: dict[tuple[str, str, str], str] = {}
         self._enter = self._redis.register_script(_ENTER)
+        self._entering: PerTurn[tuple[str, str, str, str], list[Any]] = PerTurn(self._enter_all)
         self._remove = self._redis.register_script(_REMOVE)
         self._beat = self._redis.register_script(_BEAT)
         self._present = self._redis.register_script(_PRESENT)
@@ -164,6 +166,17 @@ class RedisPresence:
         local = await self._local.enter(session_id, user_id, user_name, sid)
         try:
             await self._ensure_beating()
+            first, *flat = await self._entering.ask((session_id, user_id, user_name, sid))
+        except RedisError as error:
+            self._degraded(error)
+            return local
+        return bool(first), _people(flat)
+
+    async def _enter_all(self, asks: list[tuple[str, str, str, str]]) -> list[Any]:
+        """The `_ENTER` script for each (session, user, name, sid): the joins of one loop turn,
+        in one pipeline (one round trip) when there are several (services/batching.py)."""
+        calls = []
+        for session_id, user_id, user_name, sid in asks:
             keys = [self._entries + session_id, self._sessions, self._hosts]
             args: list[str | int] = [
                 f"{user_id}\n{sid}",
@@ -172,11 +185,15 @@ class RedisPresence:
                 user_id,
                 self._ttl,
             ]
-            first, *flat = await self._enter(keys=keys, args=args)
-        except RedisError as error:
-            self._degraded(error)
-            return local
-        return bool(first), _people(flat)
+            calls.append((keys, args))
+        if len(calls) == 1:
+            keys, args = calls[0]
+            return [await self._enter(keys=keys, args=args)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                await self._enter(keys=keys, args=args, client=pipe)
+            answers: list[Any] = await pipe.execute(raise_on_error=False)
+        return answers
 
     async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
         self._names.pop((session_id, user_id, sid), None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -11,6 +10,7 @@ import orjson
 
 from studygroups.identity import Identity
 from studygroups.services.access import head_for_member
+from studygroups.services.batching import PerTurn
 from studygroups.services.unit_of_work import UnitOfWorkFactory
 from studygroups.storage import event_log
 from studygroups.storage import sessions as session_rows
@@ -111,43 +111,20 @@ class EventFeed:
 
 class _JoinChecks:
     """Membership-and-head reads of the joins that ask in one loop turn, made together: one
-    pooled connection and, on PostgreSQL, one statement for all of them. After a restart
-    hundreds of joins ask within a second (the reconnect storm); each read alone cost ~170 us
-    of CPU and a connection checkout. A failed read fails each of its joins as their own
-    read would have."""
+    pooled connection and, on PostgreSQL, one statement for all of them (services/batching.py).
+    After a restart hundreds of joins ask within a second (the reconnect storm); each read
+    alone cost ~170 us of CPU and a connection checkout."""
 
     def __init__(self, units: UnitOfWorkFactory) -> None:
         self._units = units
-        self._asks: dict[tuple[str, str], list[asyncio.Future[tuple[int, str | None] | None]]] = {}
-        self._reads: set[asyncio.Task[None]] = set()
+        self._per_turn: PerTurn[tuple[str, str], tuple[int, str | None] | None] = PerTurn(
+            self._read
+        )
 
     async def ask(self, session_id: str, user_id: str) -> tuple[int, str | None] | None:
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[int, str | None] | None] = loop.create_future()
-        if not self._asks:
-            loop.call_soon(self._read_now)  # after the other joins of this turn have asked
-        self._asks.setdefault((session_id, user_id), []).append(answer)
-        return await answer
+        return await self._per_turn.ask((session_id, user_id))
 
-    def _read_now(self) -> None:
-        asks, self._asks = self._asks, {}
-        read = asyncio.ensure_future(self._read(asks))
-        self._reads.add(read)
-        read.add_done_callback(self._reads.discard)
-
-    async def _read(
-        self, asks: dict[tuple[str, str], list[asyncio.Future[tuple[int, str | None] | None]]]
-    ) -> None:
-        try:
-            async with self._units.reading() as db:
-                found = await session_rows.heads_and_memberships(db, list(asks))
-        except Exception as error:  # noqa: BLE001  # each join raises it, as its own read would
-            for answers in asks.values():
-                for answer in answers:
-                    if not answer.done():
-                        answer.set_exception(error)
-            return
-        for pair, answers in asks.items():
-            for answer in answers:
-                if not answer.done():
-                    answer.set_result(found.get(pair))
+    async def _read(self, asks: list[tuple[str, str]]) -> list[tuple[int, str | None] | None]:
+        async with self._units.reading() as db:
+            found = await session_rows.heads_and_memberships(db, asks)
+        return [found.get(pair) for pair in asks]

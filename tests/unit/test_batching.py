@@ -1,0 +1,62 @@
+"""Asks of one loop turn answered together (services/batching.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from studygroups.services.batching import PerTurn
+
+
+async def test_the_asks_of_one_turn_are_answered_by_one_call_each_with_its_own_answer() -> None:
+    calls: list[list[str]] = []
+
+    async def answer(keys: list[str]) -> list[str | BaseException]:
+        calls.append(keys)
+        return [key.upper() if key != "bad" else ValueError(key) for key in keys]
+
+    per_turn: PerTurn[str, str] = PerTurn(answer)
+    answers = await asyncio.gather(
+        per_turn.ask("a"),
+        per_turn.ask("b"),
+        per_turn.ask("a"),
+        per_turn.ask("bad"),
+        return_exceptions=True,
+    )
+
+    assert list(answers[:3]) == ["A", "B", "A"]
+    assert isinstance(answers[3], ValueError)
+    assert calls == [["a", "b", "bad"]]  # equal keys asked once
+    assert await per_turn.ask("c") == "C"  # a later turn, a call of its own
+    assert calls[-1] == ["c"]
+
+
+async def test_a_failed_call_fails_every_ask_of_its_turn() -> None:
+    async def answer(keys: list[str]) -> list[str | BaseException]:
+        raise ConnectionError("down")
+
+    per_turn: PerTurn[str, str] = PerTurn(answer)
+    answers = await asyncio.gather(per_turn.ask("a"), per_turn.ask("b"), return_exceptions=True)
+
+    assert [type(a) for a in answers] == [ConnectionError, ConnectionError]
+
+
+async def test_an_ask_cancelled_meanwhile_leaves_the_others_answered() -> None:
+    release = asyncio.Event()
+
+    async def answer(keys: list[str]) -> list[str | BaseException]:
+        await release.wait()
+        answers: list[str | BaseException] = [*keys]
+        return answers
+
+    per_turn: PerTurn[str, str] = PerTurn(answer)
+    cancelled = asyncio.create_task(per_turn.ask("a"))
+    kept = asyncio.create_task(per_turn.ask("a"))
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    release.set()
+
+    assert await kept == "a"
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
