@@ -63,7 +63,6 @@ class DeferredHttp(Generic[B]):
         self._built: B | None = None
         self._failed = False
         self._ready = asyncio.Event()
-        self._app: ASGIApp | None = None
 
     @property
     def built(self) -> B | None:
@@ -119,21 +118,21 @@ class DeferredHttp(Generic[B]):
 
     def _done(self, built: B) -> None:
         if self._built is None:
-            self._built, self._app = built, built.asgi
+            self._built = built
         self._ready.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = self._app
-        if app is None:
+        built = self._built
+        if built is None:
             if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/healthz":
                 await send_json(send, 200, HEALTHY)
                 return
             await self._ready.wait()
-            app = self._app
-        if app is None:
+            built = self._built
+        if built is None:
             await self._refuse(scope, send)
             return
-        await app(scope, receive, send)
+        await built.asgi(scope, receive, send)
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send) -> None:

@@ -63,7 +63,12 @@ class EventFeed:
 
     def __init__(self, units: UnitOfWorkFactory) -> None:
         self._units = units
-        self._joins = _JoinChecks(units)
+        # The membership-and-head reads of the joins that ask in one loop turn, made together
+        # (services/batching.py): after a restart hundreds of joins ask within a second, and
+        # each read alone cost ~170 us of CPU and a connection checkout.
+        self._joins: PerTurn[tuple[str, str], tuple[int, str | None] | None] = PerTurn(
+            self._read_joins
+        )
 
     async def head(self, session_id: str) -> int:
         async with self._units.reading() as db:
@@ -105,26 +110,11 @@ class EventFeed:
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
         """Only an ACTIVE member of the session's group may join its room; the session's head.
-        The joins that ask in one loop turn share one read (`_JoinChecks`)."""
-        return head_for_member(await self._joins.ask(session_id, identity.user_id))
+        The joins that ask in one loop turn share one read: one pooled connection and, on
+        PostgreSQL, one statement."""
+        return head_for_member(await self._joins.ask((session_id, identity.user_id)))
 
-
-class _JoinChecks:
-    """Membership-and-head reads of the joins that ask in one loop turn, made together: one
-    pooled connection and, on PostgreSQL, one statement for all of them (services/batching.py).
-    After a restart hundreds of joins ask within a second (the reconnect storm); each read
-    alone cost ~170 us of CPU and a connection checkout."""
-
-    def __init__(self, units: UnitOfWorkFactory) -> None:
-        self._units = units
-        self._per_turn: PerTurn[tuple[str, str], tuple[int, str | None] | None] = PerTurn(
-            self._read
-        )
-
-    async def ask(self, session_id: str, user_id: str) -> tuple[int, str | None] | None:
-        return await self._per_turn.ask((session_id, user_id))
-
-    async def _read(self, asks: list[tuple[str, str]]) -> list[tuple[int, str | None] | None]:
+    async def _read_joins(self, asks: list[tuple[str, str]]) -> list[tuple[int, str | None] | None]:
         async with self._units.reading() as db:
             found = await session_rows.heads_and_memberships(db, asks)
         return [found.get(pair) for pair in asks]
