@@ -45,6 +45,7 @@ from studygroups.services.feed import EventFeed
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
 from studygroups.services.users import UserDirectory
+from studygroups.stopping import stop
 from studygroups.storage.database import Database
 
 if TYPE_CHECKING:  # FastAPI is imported with the REST app (api/rest.py), when it is built
@@ -197,9 +198,10 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
             yield
         finally:
             for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop(task)
+            listener = getattr(manager, "thread", None)  # python-socketio's, on Redis
+            if isinstance(listener, asyncio.Task):
+                await stop(listener)
             # A shutdown is a restart: presence entries expire with this process's heartbeat
             # (users back within PRESENCE_TTL_SECONDS never seem to have left).
             await presence.close(withdraw=False)

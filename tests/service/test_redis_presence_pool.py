@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from studygroups.realtime.redis_presence import RedisPresence
+from studygroups.stopping import stop
 
 
 async def test_a_burst_larger_than_the_pool_reaches_redis_and_every_process_sees_it(
@@ -71,3 +72,22 @@ async def test_enters_of_one_turn_answer_as_if_made_one_after_another(redis_url:
     assert firsts == [True, True, False]
     present = [sorted(p["userId"] for p in listed) for _, listed in answers]
     assert present == [["ana"], ["ana", "ben"], ["ana", "ben"]]
+
+
+async def test_presence_closed_while_its_first_connection_opens_always_stops(
+    redis_url: str,
+) -> None:
+    """redis-py can lose a cancellation while it opens a connection: a process SIGTERMed in
+    its first moments would wait forever for the heartbeat to stop (it hit about one start in
+    four). Each close here lands at another moment of the first heartbeat's connect."""
+    slow = []
+    for attempt in range(40):
+        presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"stop-{uuid.uuid4().hex}")
+        presence.start()
+        await asyncio.sleep((attempt % 20) * 0.0002)
+        closing = asyncio.create_task(presence.close(withdraw=False))
+        await asyncio.wait({closing}, timeout=3)  # not cancelled: a cancel would unstick it
+        if not closing.done():
+            slow.append(attempt)
+            await stop(closing)
+    assert slow == []

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.redis_pool import POOL_SIZE, waiting_client
 from studygroups.services.batching import PerTurn
+from studygroups.stopping import stop
 
 log = logging.getLogger("studygroups.presence")
 
@@ -219,9 +220,7 @@ class RedisPresence:
 
     async def close(self, *, withdraw: bool = True) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop(self._task)  # cancelled again if a Redis call swallowed the cancel
             self._task = None
         if not withdraw:  # entries expire with the heartbeat; the reaper announces who left
             await self._redis.aclose()
