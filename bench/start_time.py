@@ -56,7 +56,12 @@ def start_ms(env: dict[str, str], core: str) -> float:
         return (time.perf_counter() - started) * 1000
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # never leave a server behind
+            process.wait()
+            raise SystemExit("serve did not exit within 30 s of SIGTERM: killed") from None
 
 
 def main() -> None:
