@@ -8,6 +8,7 @@ import logging
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.stopping import stop
@@ -91,3 +92,48 @@ async def test_presence_closed_while_its_first_connection_opens_always_stops(
             slow.append(attempt)
             await stop(closing)
     assert slow == []
+
+
+async def test_users_entering_before_redis_was_first_reached_are_each_their_first_socket(
+    redis_url: str,
+) -> None:
+    """A restarted process reaches Redis with its first joins: each new user is still
+    announced (`userJoined`) to the others."""
+    session_id = f"cold-{uuid.uuid4()}"
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"cold-{uuid.uuid4().hex}")
+    try:
+        answers = await asyncio.gather(
+            presence.enter(session_id, "ana", "Ana", "sid-ana"),
+            presence.enter(session_id, "ben", "Ben", "sid-ben"),
+            presence.enter(session_id, "cy", "Cy", "sid-cy"),
+        )
+        later = await presence.enter(session_id, "ana", "Ana", "sid-ana-2")
+    finally:
+        await presence.close()
+
+    assert [first for first, _ in answers] == [True, True, True]
+    assert later[0] is False  # her second socket
+    assert sorted(p["userId"] for p in later[1]) == ["ana", "ben", "cy"]
+
+
+async def test_joins_arriving_before_redis_was_reached_write_their_entries_back_once(
+    redis_url: str,
+) -> None:
+    """After a restart the first joins all arrive before Redis has been reached: they share
+    one write-back of the process's entries (each used to write back every entry so far: 50
+    joins, ~2,500 commands)."""
+    session_id = f"once-{uuid.uuid4()}"
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"once-{uuid.uuid4().hex}")
+    probe = Redis.from_url(redis_url)
+    try:
+        before = (await probe.info("stats"))["total_commands_processed"]
+        answers = await asyncio.gather(
+            *(presence.enter(session_id, f"u{i}", f"U{i}", f"sid-{i}") for i in range(50))
+        )
+        after = (await probe.info("stats"))["total_commands_processed"]
+    finally:
+        await presence.close()
+        await probe.aclose()
+
+    assert [first for first, _ in answers] == [True] * 50
+    assert after - before < 1000  # one write-back and 50 enters (~400), not 50 (~5,500)

@@ -114,6 +114,11 @@ return now
 Expired = Callable[[str, str, str], Awaitable[None]]
 
 
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # seen: no "exception was never retrieved" when nobody waits
+
+
 class RedisPresence:
     """The cluster's presence; `on_expired(session, userId, userName)` announces reaped users."""
 
@@ -147,6 +152,7 @@ class RedisPresence:
         self._beat = self._redis.register_script(_BEAT)
         self._present = self._redis.register_script(_PRESENT)
         self._task: asyncio.Task[None] | None = None
+        self._reviving: asyncio.Future[None] | None = None  # see `_ensure_beating`
         self._healthy = False
         self._was_healthy = False  # reached once: a later outage's end is a recovery
         self._said_unreachable = False  # this outage (or the start's) is in the log already
@@ -242,9 +248,20 @@ class RedisPresence:
     # -- heartbeat and reaping ----------------------------------------------------------------
 
     async def _ensure_beating(self) -> None:
-        if not self._healthy:
-            await self._beat(keys=[self._hosts], args=[self._host])
-            await self._restore()
+        """Before an enter while Redis has not been reached (the start, or an outage): one
+        heartbeat and one write-back at a time, which every enter waiting meanwhile shares.
+        Each enter ran its own before, each writing back every entry so far: after a restart,
+        n joins arriving together wrote n²/2 entries."""
+        if self._healthy:
+            return
+        if self._reviving is None or self._reviving.done():
+            self._reviving = asyncio.ensure_future(self._revive())
+            self._reviving.add_done_callback(_retrieved)  # its error reaches the enters
+        await asyncio.shield(self._reviving)  # a cancelled enter leaves it to the others
+
+    async def _revive(self) -> None:
+        await self._beat(keys=[self._hosts], args=[self._host])
+        await self._restore()
 
     async def _heartbeat_forever(self) -> None:
         period = max(self._ttl / 3.0, 0.5)
