@@ -75,6 +75,58 @@ async def test_enters_of_one_turn_answer_as_if_made_one_after_another(redis_url:
     assert present == [["ana"], ["ana", "ben"], ["ana", "ben"]]
 
 
+async def _script_exists_calls(probe: Redis) -> int:
+    stats = await probe.info("commandstats")
+    return int(stats.get("cmdstat_script|exists", {}).get("calls", 0))
+
+
+async def test_enters_of_one_turn_go_to_redis_in_one_round_trip_without_asking_for_scripts(
+    redis_url: str,
+) -> None:
+    """redis-py's pipeline asks SCRIPT EXISTS before every batch of scripts: a round trip more
+    for every batch of joins, each costing a loop turn in a storm."""
+    session_id = f"trip-{uuid.uuid4()}"
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"trip-{uuid.uuid4().hex}")
+    probe = Redis.from_url(redis_url)
+    try:
+        await presence.enter(f"{session_id}-other", "cy", "Cy", "sid-cy")  # Redis reached once
+        before = await _script_exists_calls(probe)
+        answers = await asyncio.gather(
+            *(presence.enter(session_id, f"u{i}", f"U{i}", f"sid-{i}") for i in range(20))
+        )
+        after = await _script_exists_calls(probe)
+    finally:
+        await presence.close()
+        await probe.aclose()
+
+    assert [first for first, _ in answers] == [True] * 20
+    assert len(answers[-1][1]) == 20  # the last one in sees everyone
+    assert after == before
+
+
+async def test_enters_of_one_turn_after_redis_lost_its_scripts_each_count_once(
+    redis_url: str,
+) -> None:
+    session_id = f"flushed-{uuid.uuid4()}"
+    presence = RedisPresence(redis_url, ttl_seconds=30, prefix=f"flushed-{uuid.uuid4().hex}")
+    probe = Redis.from_url(redis_url)
+    try:
+        await presence.enter(f"{session_id}-other", "cy", "Cy", "sid-cy")  # Redis reached once
+        await probe.script_flush()  # as after a Redis restart
+        answers = await asyncio.gather(
+            presence.enter(session_id, "ana", "Ana", "sid-ana-1"),
+            presence.enter(session_id, "ben", "Ben", "sid-ben"),
+            presence.enter(session_id, "ana", "Ana", "sid-ana-2"),
+        )
+        present = await presence.present(session_id)
+    finally:
+        await presence.close()
+        await probe.aclose()
+
+    assert [first for first, _ in answers] == [True, True, False]
+    assert [p["userId"] for p in present] == ["ana", "ben"]
+
+
 async def test_presence_closed_while_its_first_connection_opens_always_stops(
     redis_url: str,
 ) -> None:

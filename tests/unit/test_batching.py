@@ -32,6 +32,25 @@ async def test_the_asks_of_one_turn_are_answered_by_one_call_each_with_its_own_a
     assert calls[-1] == ["c"]
 
 
+async def test_the_call_for_a_turns_asks_goes_out_at_the_very_next_turn() -> None:
+    """Under a reconnect storm a loop turn lasts tens of milliseconds: a join's reads must not
+    wait a turn more than they need to."""
+    calls: list[list[str]] = []
+
+    async def answer(keys: list[str]) -> list[str | BaseException]:
+        calls.append(keys)
+        return list(keys)
+
+    per_turn: PerTurn[str, str] = PerTurn(answer)
+    asks = [asyncio.ensure_future(per_turn.ask(key)) for key in ("a", "b")]
+    await asyncio.sleep(0)  # the asks' own turn: each task asks
+    assert calls == []
+    await asyncio.sleep(0)  # the next turn
+
+    assert calls == [["a", "b"]]
+    assert await asyncio.gather(*asks) == ["a", "b"]
+
+
 async def test_a_failed_call_fails_every_ask_of_its_turn() -> None:
     async def answer(keys: list[str]) -> list[str | BaseException]:
         raise ConnectionError("down")

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from studygroups.realtime.presence import LocalPresence
 from studygroups.realtime.redis_pool import POOL_SIZE, waiting_client
@@ -196,11 +196,23 @@ class RedisPresence:
         if len(calls) == 1:
             keys, args = calls[0]
             return [await self._enter(keys=keys, args=args)]
+        answers = await self._enter_pipelined(calls)
+        # Redis lost its scripts (a restart, SCRIPT FLUSH): none of those ran. Load, run them.
+        missing = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+        if missing:
+            await self._redis.script_load(_ENTER)
+            again = await self._enter_pipelined([calls[i] for i in missing])
+            for i, answer in zip(missing, again, strict=True):
+                answers[i] = answer
+        return answers
+
+    async def _enter_pipelined(self, calls: list[tuple[list[str], list[str | int]]]) -> list[Any]:
+        """EVALSHA of `_ENTER` for each call, in one round trip. (redis-py's pipeline asks
+        SCRIPT EXISTS first on every execute when given the Script object: a round trip more.)"""
         async with self._redis.pipeline(transaction=False) as pipe:
             for keys, args in calls:
-                await self._enter(keys=keys, args=args, client=pipe)
-            answers: list[Any] = await pipe.execute(raise_on_error=False)
-        return answers
+                pipe.evalsha(self._enter.sha, len(keys), *keys, *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def remove(self, session_id: str, user_id: str, sid: str) -> bool:
         self._names.pop((session_id, user_id, sid), None)
