@@ -76,6 +76,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url, json_serializer=json_dumps, json_deserializer=json_loads, **options
         )
+        self._idle: set[Any] = set()  # PostgreSQL: the pool's idle connections (`dispose`)
         if self.is_sqlite:
             use_loop_statements(self.engine, self.checkpointer)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -83,6 +84,9 @@ class Database:
                 event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         else:
             event.listen(self.engine.sync_engine, "checkout", _drop_closed)
+            event.listen(self.engine.sync_engine, "checkin", self._checked_in)
+            event.listen(self.engine.sync_engine, "checkout", self._checked_out)
+            event.listen(self.engine.sync_engine, "close", self._checked_out)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
         # several over rows that never change once committed. On PostgreSQL that spares the
@@ -143,7 +147,21 @@ class Database:
             return False
         return True
 
+    def _checked_in(self, dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None:
+            self._idle.add(driver)
+
+    def _checked_out(self, dbapi_connection: DBAPIConnection, *_: object) -> None:
+        self._idle.discard(getattr(dbapi_connection, "driver_connection", None))
+
     async def dispose(self) -> None:
+        if not self.is_sqlite:
+            # The pool closes its connections one after the other, each waiting for the server
+            # to end it: ~5 ms apiece on a busy machine, 90-160 ms of a restart's shutdown for a
+            # pool of 20 (bench/run storm). Closed together first, the pool finds them closed.
+            idle, self._idle = self._idle, set()
+            await asyncio.gather(*(_close_gracefully(driver) for driver in idle))
         await self.engine.dispose()
         if self._own_writer is not None:
             self._own_writer.close()
@@ -210,6 +228,17 @@ def _drop_closed(
     driver = getattr(dbapi_connection, "driver_connection", None)
     if driver is not None and driver.is_closed():
         raise DisconnectionError("the server closed this pooled connection")
+
+
+async def _close_gracefully(driver: Any) -> None:
+    """Tell the server goodbye (asyncpg's Terminate) and wait for it to end the connection;
+    one that does not answer within a second is dropped."""
+    if driver.is_closed():
+        return
+    try:
+        await driver.close(timeout=1.0)
+    except Exception:  # asyncpg has dropped it: nothing more to do
+        log.debug("a pooled connection did not close cleanly at shutdown", exc_info=True)
 
 
 def _open_writer(path: str) -> sqlite3.Connection:
