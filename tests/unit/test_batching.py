@@ -79,3 +79,21 @@ async def test_an_ask_cancelled_meanwhile_leaves_the_others_answered() -> None:
     assert await kept == "a"
     with pytest.raises(asyncio.CancelledError):
         await cancelled
+
+
+async def test_a_call_cancelled_before_it_went_out_cancels_its_asks_not_later_ones() -> None:
+    """At a shutdown the loop cancels every task, a turn's call among them: its asks must not
+    wait forever, nor keep later asks from being sent."""
+
+    async def answer(keys: list[str]) -> list[str | BaseException]:
+        return [key.upper() for key in keys]
+
+    per_turn: PerTurn[str, str] = PerTurn(answer)
+    ask = asyncio.ensure_future(per_turn.ask("a"))
+    await asyncio.sleep(0)  # asked; its call starts at the next turn
+    for call in list(per_turn._running):  # the call of that turn, as a shutdown cancels it
+        call.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(ask, 1)
+    assert await asyncio.wait_for(per_turn.ask("b"), 1) == "B"

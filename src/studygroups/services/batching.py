@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import partial
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -28,19 +29,29 @@ class PerTurn(Generic[K, R]):
     async def ask(self, key: K) -> R:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[R] = loop.create_future()
-        first = not self._asks
-        self._asks.setdefault(key, []).append(answer)
+        asks = self._asks
+        first = not asks
+        asks.setdefault(key, []).append(answer)
         if first:
             # A task's first step runs in the next turn, after this turn's other asks: the call
             # goes out then. (Scheduling a callback that creates the task cost a turn more,
             # and under a storm a turn is tens of milliseconds.)
-            task = loop.create_task(self._settle())
+            task = loop.create_task(self._settle(asks))
             self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            task.add_done_callback(partial(self._settled, asks))
         return await answer
 
-    async def _settle(self) -> None:
-        asks, self._asks = self._asks, {}
+    def _settled(self, asks: dict[K, list[asyncio.Future[R]]], task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._asks is asks:  # cancelled before its first step: the next ask starts anew
+            self._asks = {}
+        for waiting in (future for futures in asks.values() for future in futures):
+            if not waiting.done():
+                waiting.cancel()  # its call was cancelled: so is the ask
+
+    async def _settle(self, asks: dict[K, list[asyncio.Future[R]]]) -> None:
+        if self._asks is asks:
+            self._asks = {}  # asks from now on: the next call
         keys = list(asks)
         try:
             answers = await self._answer(keys)

@@ -83,9 +83,10 @@ class Database:
             if self.checkpointer is not None:
                 event.listen(self.engine.sync_engine, "connect", _no_autocheckpoint)
         else:
+            # First: a connection `_drop_closed` then replaces is no longer idle either.
+            event.listen(self.engine.sync_engine, "checkout", self._checked_out)
             event.listen(self.engine.sync_engine, "checkout", _drop_closed)
             event.listen(self.engine.sync_engine, "checkin", self._checked_in)
-            event.listen(self.engine.sync_engine, "checkout", self._checked_out)
             event.listen(self.engine.sync_engine, "close", self._checked_out)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads of the live path (joins, gaps, replays) need no transaction: one statement, or
