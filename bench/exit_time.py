@@ -5,7 +5,9 @@ While a restarting process exits its port is closed and every client that knocks
 and backs off, so this time is part of a reconnect storm's recovery (`bench/run storm`).
 Starts the server (SQLite in a temporary directory, or the `test` database on 127.0.0.1:5432,
 optionally with Redis on 127.0.0.1:6379), connects N Socket.IO clients over raw WebSockets,
-sends SIGTERM and prints the time until the process has exited.
+sends SIGTERM and prints the time until the process has exited, and when the last socket was
+closed (each client's reconnection delay starts at its close: what the process does after it
+delays every client that reconnects early).
 """
 
 from __future__ import annotations
@@ -34,7 +36,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def measure(sockets: int, postgres: bool, redis: bool, folder: str) -> float:
+async def _closed(ws: aiohttp.ClientWebSocketResponse) -> float:
+    """When the server closed this socket (its client's reconnection delay starts then)."""
+    while not ws.closed:
+        message = await ws.receive()
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            break
+    return time.monotonic()
+
+
+async def measure(
+    sockets: int, postgres: bool, redis: bool, folder: str
+) -> tuple[float, tuple[float, float]]:
     port = _free_port()
     env = {**os.environ, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "DATA_DIR": folder}
     env["DATABASE_URL"] = (
@@ -66,13 +79,16 @@ async def measure(sockets: int, postgres: bool, redis: bool, folder: str) -> flo
             await ws.receive_str()
             open_sockets.append(ws)
         started = time.monotonic()
+        closing = [asyncio.ensure_future(_closed(ws)) for ws in open_sockets]
         server.send_signal(signal.SIGTERM)
         while server.poll() is None:
             await asyncio.sleep(0.005)
         took = time.monotonic() - started
+        times = sorted(await asyncio.gather(*closing))
+        closed = (times[0] - started, times[-1] - started)
         for ws in open_sockets:
             await ws.close()
-    return took
+    return took, closed
 
 
 def main() -> None:
@@ -82,8 +98,11 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="with REDIS_URL (a cluster member)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        took = asyncio.run(measure(args.sockets, args.postgres, args.redis, folder))
-    print(f"exit with {args.sockets} sockets: {took * 1000:.0f} ms")
+        took, closed = asyncio.run(measure(args.sockets, args.postgres, args.redis, folder))
+    print(
+        f"exit with {args.sockets} sockets: {took * 1000:.0f} ms"
+        f" (its sockets closed from {closed[0] * 1000:.0f} to {closed[1] * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from studygroups.app import build
+from studygroups.storage import sessions as session_rows
 from tests.conftest import make_settings
 
 
@@ -99,3 +100,26 @@ async def test_disposing_the_database_ends_its_pooled_connections_together_and_o
     assert len(set(backends)) == 8
     assert most == 8  # all at once, not one after the other
     assert alive == 0
+
+
+async def test_a_joins_membership_read_on_a_new_connection_sends_only_its_own_statement(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """After a restart every pooled connection is new, and the joins' batched membership read
+    is the first statement on most of them: it must not make the driver look types up in the
+    catalog first (asyncpg did so for varchar[]: three more round trips per connection)."""
+    service = build(make_settings(postgres_url, tmp_path))
+    database = service.database
+    sent: list[str] = []
+    try:
+        async with database.reading() as db:
+            driver = (await db.get_raw_connection()).driver_connection
+            assert isinstance(driver, asyncpg.Connection)
+            driver.add_query_logger(lambda query: sent.append(query.query))
+            found = await session_rows.heads_and_memberships(db, [("no-such-session", "ana")])
+    finally:
+        await database.dispose()
+
+    assert found == {}
+    assert len(sent) == 1, sent
+    assert "unnest" in sent[0]
