@@ -41,7 +41,7 @@ from studygroups.realtime.redis_presence import RedisPresence
 from studygroups.realtime.server import build_server, local_emit
 from studygroups.services.clock import PhaseClock
 from studygroups.services.commands import purge_expired_keys
-from studygroups.services.feed import EventFeed
+from studygroups.services.feed import WARM_CONNECTIONS, EventFeed
 from studygroups.services.presence import Presence
 from studygroups.services.unit_of_work import Clock, UnitOfWorkFactory, utc_now
 from studygroups.services.users import UserDirectory
@@ -58,6 +58,7 @@ log = logging.getLogger("studygroups")
 
 PURGE_EVERY_SECONDS = 3600.0
 SWEEP_EVERY_SECONDS = 5.0
+WARM_SECONDS = 1.0  # the longest a start waits to open connections ahead (`_warm`)
 
 
 @dataclass
@@ -194,6 +195,8 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
                 # clock must hear its peers' deadlines before any socket arrives.
                 sio.manager_initialized = True
                 manager.initialize()
+        if not database.is_sqlite:
+            await _warm(feed, min(WARM_CONNECTIONS, settings.db_pool_size))
         try:
             yield
         finally:
@@ -258,6 +261,17 @@ def _build_rest(settings: Settings, *, with_document: bool, **parts: Any) -> Res
         # first /openapi.json or /docs on the event loop, in front of every socket.
         rest.api.openapi()
     return rest
+
+
+async def _warm(feed: EventFeed, connections: int) -> None:
+    """Before sockets are served: pooled connections opened with the joins' reads prepared.
+    Never keeps the service from starting: a database that does not answer within
+    WARM_SECONDS is the outage path's (/readyz, joins refused until it is back)."""
+    try:
+        async with asyncio.timeout(WARM_SECONDS):
+            await feed.warm(connections)
+    except Exception as error:  # noqa: BLE001 -- whatever it is, the start goes on
+        log.warning("could not open database connections ahead at start: %r", error)
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from studygroups.app import build
+from studygroups.services.feed import WARM_CONNECTIONS
 from studygroups.storage import sessions as session_rows
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serve
 
 
 async def test_a_second_burst_of_concurrent_reads_opens_no_new_connection(
@@ -123,3 +124,39 @@ async def test_a_joins_membership_read_on_a_new_connection_sends_only_its_own_st
     assert found == {}
     assert len(sent) == 1, sent
     assert "unnest" in sent[0]
+
+
+async def test_a_started_service_has_connections_open_with_the_joins_reads_prepared(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A restart's first joins arrive together: they find pooled connections already open,
+    each with the membership and replay reads prepared (a read that was the first on a new
+    connection waited for its connect and its statements: the storm's slowest joins)."""
+    service = build(make_settings(postgres_url, tmp_path))
+    database = service.database
+    opened: list[object] = []
+    event.listen(
+        database.engine.sync_engine, "connect", lambda connection, _: opened.append(connection)
+    )
+    prepared: list[list[str]] = []
+    async with serve(service):
+        at_start = len(opened)  # the warmed ones, and any the background tasks opened
+        everyone_in = asyncio.Barrier(at_start)
+
+        async def look() -> None:
+            async with database.reading() as db:
+                rows = await db.execute(text("SELECT statement FROM pg_prepared_statements"))
+                prepared.append([str(statement) for (statement,) in rows])
+                await everyone_in.wait()  # one connection each: every pooled one is seen
+
+        await asyncio.gather(*(look() for _ in range(at_start)))
+        opened_for_them = len(opened) - at_start
+
+    ready = [
+        statements
+        for statements in prepared
+        if any("unnest" in statement for statement in statements)
+        and any("FROM session_event_log" in statement for statement in statements)
+    ]
+    assert len(ready) >= WARM_CONNECTIONS, prepared
+    assert opened_for_them == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +18,10 @@ from studygroups.storage import sessions as session_rows
 from studygroups.storage.event_log import StoredEvent
 
 REPLAY_CHUNK = 200  # events read per query while a replay is measured against its byte budget
+# Pooled connections a start opens before serving, each with the joins' reads prepared
+# (`EventFeed.warm`): after a restart hundreds of joins arrive at once, and a read that is the
+# first on its connection waits for the connect and its statements' preparation first.
+WARM_CONNECTIONS = 8
 
 
 def encoded_size(event: StoredEvent) -> int:
@@ -107,6 +112,27 @@ class EventFeed:
                 events.extend(chunk)
                 cursor = chunk[-1].seq
         return Replay(events, size=size)
+
+    async def warm(self, connections: int) -> None:
+        """Open `connections` pooled connections at once and run the joins' reads on each (the
+        membership-and-head batch, the replay), which leaves their statements prepared there:
+        the first joins after a start then find connections ready."""
+        ready = asyncio.Event()
+        warmed = 0
+
+        async def one() -> None:
+            nonlocal warmed
+            async with self._units.reading() as db:
+                await session_rows.heads_and_memberships(db, [("", "")])
+                await event_log.read_between(db, "", 0, 0, 1)
+                warmed += 1
+                if warmed == connections:
+                    ready.set()
+                await ready.wait()  # each holds its connection until all are open
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(connections):
+                group.create_task(one())
 
     async def authorize_join(self, identity: Identity, session_id: str) -> int:
         """Only an ACTIVE member of the session's group may join its room; the session's head.
