@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
@@ -58,7 +59,7 @@ log = logging.getLogger("studygroups")
 
 PURGE_EVERY_SECONDS = 3600.0
 SWEEP_EVERY_SECONDS = 5.0
-WARM_SECONDS = 1.0  # the longest a start waits to open connections ahead (`_warm`)
+WARM_SECONDS = 1.0  # the longest a start tries to open connections ahead (`_warm`)
 
 
 @dataclass
@@ -184,6 +185,9 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
             asyncio.create_task(_purge_keys_forever(units)),
             asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
         ]
+        if not database.is_sqlite:  # while the first sockets arrive, not before: no later
+            warm = _warm(feed, min(WARM_CONNECTIONS, settings.db_pool_size))
+            background.append(asyncio.create_task(warm))
         if rest_when_calm:
             background.append(asyncio.create_task(rest.build_when_calm()))
         if redis_presence is not None:
@@ -195,8 +199,6 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
                 # clock must hear its peers' deadlines before any socket arrives.
                 sio.manager_initialized = True
                 manager.initialize()
-        if not database.is_sqlite:
-            await _warm(feed, min(WARM_CONNECTIONS, settings.db_pool_size))
         try:
             yield
         finally:
@@ -264,14 +266,18 @@ def _build_rest(settings: Settings, *, with_document: bool, **parts: Any) -> Res
 
 
 async def _warm(feed: EventFeed, connections: int) -> None:
-    """Before sockets are served: pooled connections opened with the joins' reads prepared.
-    Never keeps the service from starting: a database that does not answer within
-    WARM_SECONDS is the outage path's (/readyz, joins refused until it is back)."""
+    """At the start, beside the first sockets: pooled connections opened with the joins' reads
+    prepared. A database that does not answer within WARM_SECONDS is the outage path's
+    (/readyz, joins refused until it is back)."""
+    started = time.perf_counter()
     try:
         async with asyncio.timeout(WARM_SECONDS):
             await feed.warm(connections)
-    except Exception as error:  # noqa: BLE001 -- whatever it is, the start goes on
+    except Exception as error:  # noqa: BLE001 -- whatever it is, the service goes on
         log.warning("could not open database connections ahead at start: %r", error)
+        return
+    took = (time.perf_counter() - started) * 1000
+    log.info("opened %d database connections ahead in %.0f ms", connections, took)
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:

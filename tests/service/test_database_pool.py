@@ -140,6 +140,10 @@ async def test_a_started_service_has_connections_open_with_the_joins_reads_prepa
     )
     prepared: list[list[str]] = []
     async with serve(service):
+        pool = database.engine.sync_engine.pool
+        async with asyncio.timeout(5):  # opened beside the first sockets, not before them
+            while pool.checkedin() < WARM_CONNECTIONS:  # type: ignore[attr-defined]
+                await asyncio.sleep(0.01)
         at_start = len(opened)  # the warmed ones, and any the background tasks opened
         everyone_in = asyncio.Barrier(at_start)
 
