@@ -185,9 +185,10 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
             asyncio.create_task(_purge_keys_forever(units)),
             asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
         ]
-        if not database.is_sqlite:  # while the first sockets arrive, not before: no later
-            warm = _warm(feed, min(WARM_CONNECTIONS, settings.db_pool_size))
-            background.append(asyncio.create_task(warm))
+        # While the first sockets arrive, not before them: a start that waited would be later.
+        warming = min(WARM_CONNECTIONS, settings.db_pool_size // 2)  # the rest stay free
+        if not database.is_sqlite and warming > 0:
+            background.append(asyncio.create_task(_warm(feed, warming)))
         if rest_when_calm:
             background.append(asyncio.create_task(rest.build_when_calm()))
         if redis_presence is not None:

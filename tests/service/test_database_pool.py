@@ -4,6 +4,7 @@ joins arrive in bursts; opening a connection costs ~3 ms of CPU and a statement 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,21 @@ async def test_a_started_service_has_connections_open_with_the_joins_reads_prepa
     ]
     assert len(ready) >= WARM_CONNECTIONS, prepared
     assert opened_for_them == 0
+
+
+async def test_a_small_pool_has_only_half_of_it_opened_ahead_at_the_start(
+    postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warm-up holds what it opens until all are open: on a small pool it takes half, so
+    the first joins and the phase clock still find connections free meanwhile."""
+    service = build(make_settings(postgres_url, tmp_path, db_pool_size=4))
+    pool = service.database.engine.sync_engine.pool
+    with caplog.at_level(logging.INFO, logger="studygroups"):
+        async with serve(service):
+            async with asyncio.timeout(5):
+                while "database connections ahead" not in caplog.text:
+                    await asyncio.sleep(0.01)
+            opened_ahead = pool.checkedin()  # type: ignore[attr-defined]
+
+    assert "opened 2 database connections ahead" in caplog.text
+    assert opened_ahead >= 2

@@ -18,9 +18,10 @@ from studygroups.storage import sessions as session_rows
 from studygroups.storage.event_log import StoredEvent
 
 REPLAY_CHUNK = 200  # events read per query while a replay is measured against its byte budget
-# Pooled connections a start opens before serving, each with the joins' reads prepared
-# (`EventFeed.warm`): after a restart hundreds of joins arrive at once, and a read that is the
-# first on its connection waits for the connect and its statements' preparation first.
+# Pooled connections a start opens at once as it begins serving, each with the joins' reads
+# prepared (`EventFeed.warm`; at most half the pool): after a restart hundreds of joins arrive
+# together, and a read that is the first on its connection waits for the connect and the
+# preparation of its statement first.
 WARM_CONNECTIONS = 8
 
 
