@@ -181,13 +181,17 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        background = [
+        warming = min(WARM_CONNECTIONS, settings.db_pool_size // 2)  # the rest stay free
+        # One before anything else: on the engine's first connection SQLAlchemy learns the
+        # server (ten round trips), and every connection opened meanwhile waits for it; under
+        # a storm each round trip waits for a busy loop turn. The others while the first
+        # sockets arrive, not before them: a start that waited for all would be later.
+        warm_more = not database.is_sqlite and warming > 0 and await _warm(feed, 1)
+        background: list[asyncio.Task[Any]] = [
             asyncio.create_task(_purge_keys_forever(units)),
             asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
         ]
-        # While the first sockets arrive, not before them: a start that waited would be later.
-        warming = min(WARM_CONNECTIONS, settings.db_pool_size // 2)  # the rest stay free
-        if not database.is_sqlite and warming > 0:
+        if warm_more:
             background.append(asyncio.create_task(_warm(feed, warming)))
         if rest_when_calm:
             background.append(asyncio.create_task(rest.build_when_calm()))
@@ -266,19 +270,21 @@ def _build_rest(settings: Settings, *, with_document: bool, **parts: Any) -> Res
     return rest
 
 
-async def _warm(feed: EventFeed, connections: int) -> None:
-    """At the start, beside the first sockets: pooled connections opened with the joins' reads
-    prepared. A database that does not answer within WARM_SECONDS is the outage path's
-    (/readyz, joins refused until it is back)."""
+async def _warm(feed: EventFeed, connections: int) -> bool:
+    """At the start: pooled connections opened with the joins' reads prepared; whether they
+    were. A database that does not answer within WARM_SECONDS is the outage path's (/readyz,
+    joins refused until it is back)."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(WARM_SECONDS):
             await feed.warm(connections)
     except Exception as error:  # noqa: BLE001 -- whatever it is, the service goes on
         log.warning("could not open database connections ahead at start: %r", error)
-        return
+        return False
     took = (time.perf_counter() - started) * 1000
-    log.info("opened %d database connections ahead in %.0f ms", connections, took)
+    plural = "" if connections == 1 else "s"
+    log.info("opened %d database connection%s ahead in %.0f ms", connections, plural, took)
+    return True
 
 
 async def _purge_keys_forever(units: UnitOfWorkFactory) -> None:

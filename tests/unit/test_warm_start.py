@@ -32,7 +32,7 @@ async def test_a_start_whose_database_does_not_answer_goes_on_at_the_time_limit_
     monkeypatch.setattr(app, "WARM_SECONDS", 0.05)
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="studygroups"):
-        await app._warm(cast(EventFeed, SilentDatabaseFeed()), 8)
+        assert await app._warm(cast(EventFeed, SilentDatabaseFeed()), 8) is False
 
     assert time.monotonic() - started < 1.0
     assert "could not open database connections ahead at start" in caplog.text
@@ -42,6 +42,6 @@ async def test_a_start_whose_database_refuses_connections_goes_on_with_a_warning
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="studygroups"):
-        await app._warm(cast(EventFeed, RefusingDatabaseFeed()), 8)
+        assert await app._warm(cast(EventFeed, RefusingDatabaseFeed()), 8) is False
 
     assert "ConnectionRefusedError" in caplog.text
