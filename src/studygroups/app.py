@@ -181,17 +181,17 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        warming = min(WARM_CONNECTIONS, settings.db_pool_size // 2)  # the rest stay free
-        # One before anything else: on the engine's first connection SQLAlchemy learns the
-        # server (ten round trips), and every connection opened meanwhile waits for it; under
-        # a storm each round trip waits for a busy loop turn. The others while the first
-        # sockets arrive, not before them: a start that waited for all would be later.
-        warm_more = not database.is_sqlite and warming > 0 and await _warm(feed, 1)
         background: list[asyncio.Task[Any]] = [
             asyncio.create_task(_purge_keys_forever(units)),
             asyncio.create_task(phase_clock.run()),  # fires what came due while we were down
         ]
-        if warm_more:
+        warming = min(WARM_CONNECTIONS, settings.db_pool_size // 2)  # the rest stay free
+        # One before the first socket: on the engine's first connection SQLAlchemy learns the
+        # server (ten round trips), and every connection opened meanwhile waits for it (the two
+        # tasks above open theirs meanwhile too); under a storm each round trip would wait for
+        # a busy loop turn. The others while the first sockets arrive, not before them: a start
+        # that waited for all would be later.
+        if not database.is_sqlite and warming > 0 and await _warm(feed, 1):
             background.append(asyncio.create_task(_warm(feed, warming)))
         if rest_when_calm:
             background.append(asyncio.create_task(rest.build_when_calm()))
