@@ -28,10 +28,12 @@ def _configure_logging(level: str) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
 
 
-def _migrate(settings: Settings) -> None:
-    """Upgrade the database to the latest schema and say which revision it went from and to."""
+def _migrate(settings: Settings) -> bool:
+    """Upgrade the database to the latest schema and say which revision it went from and to;
+    whether it could. One that cannot be reached is said in one line on stderr, not a trace:
+    a process manager restarting `serve` would print it at every attempt."""
     from studygroups.storage.database import create_sqlite_file_privately
-    from studygroups.storage.migrate import upgrade
+    from studygroups.storage.migrate import DatabaseUnreachable, upgrade
 
     url = settings.database_url
 
@@ -39,12 +41,17 @@ def _migrate(settings: Settings) -> None:
         create_sqlite_file_privately(url)  # before anything opens it: 0600
         return await upgrade(url)  # the revisions as found under the migration lock
 
-    before, after = asyncio.run(run())
+    try:
+        before, after = asyncio.run(run())
+    except DatabaseUnreachable as error:
+        print(f"studygroups: cannot migrate: {error}", file=sys.stderr)
+        return False
     log = logging.getLogger("studygroups")
     if before == after:
         log.info("Database schema at revision %s: nothing to migrate", after)
     else:
         log.info("Database migrated from revision %s to %s", before or "(empty)", after)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,8 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(mint_token(settings.jwt_secret, args.sub, args.name, args.email, ttl))
         return 0
     if args.command == "migrate":
-        _migrate(settings)
-        return 0
+        return 0 if _migrate(settings) else 1
     return _serve(settings, args.host, args.port, migrate=not args.no_migrate)
 
 
@@ -180,8 +186,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: b
         from studygroups.api.shutdown import PromptServer
         from studygroups.app import build
 
-        if migrate:
-            _migrate(settings)
+        if migrate and not _migrate(settings):
+            listener.close()
+            return 1
         open_files = raise_open_file_limit()  # before build: the connection cap keeps a reserve
         logging.getLogger("studygroups").info("open-file limit: %d", open_files)
         # Sockets first: the REST app (FastAPI) is built once they stop arriving (api/deferred.py).

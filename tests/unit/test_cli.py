@@ -4,6 +4,7 @@ refusing to sign with a secret no server knows."""
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,40 @@ def test_migrate_says_which_revision_it_went_from_and_to_and_when_there_was_noth
     assert any(line.startswith("Database migrated from revision (empty) to 0004") for line in first)
     assert any(line.startswith("Database schema at revision 0004") for line in again)
     assert any(line.endswith("nothing to migrate") for line in again)
+
+
+UNREACHABLE = "postgresql+asyncpg://ana:hunter2@127.0.0.1:1/studygroups"  # nothing listens
+
+
+def test_migrate_that_cannot_reach_the_database_says_so_in_one_line_and_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+
+    assert main(["migrate"]) == 1
+
+    said = capsys.readouterr().err
+    assert said.startswith("studygroups: cannot migrate: could not connect to postgresql")
+    assert "127.0.0.1:1/studygroups" in said
+    assert "Connect call failed" in said
+    assert "hunter2" not in said  # the password is not printed
+    assert "Traceback" not in said
+
+
+def test_serve_that_cannot_reach_the_database_to_migrate_exits_with_that_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    assert main(["serve", "--host", "127.0.0.1", "--port", str(port)]) == 1
+
+    said = capsys.readouterr().err
+    assert "studygroups: cannot migrate: could not connect to" in said
+    assert "Traceback" not in said

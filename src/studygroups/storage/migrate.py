@@ -10,8 +10,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import pool, text
+from sqlalchemy import make_url, pool, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from studygroups.storage.database import create_sqlite_file_privately
@@ -25,6 +26,10 @@ _Command = Callable[[Config, str], None]
 
 # Alembic's `context` and `op` are process-wide proxies, so one command runs at a time per process.
 _ALEMBIC = threading.Lock()
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to the database to migrate: refused, no answer, or the login refused."""
 
 
 def alembic_config(url: str) -> Config:
@@ -73,7 +78,13 @@ async def _run(url: str, alembic_command: _Command, revision: str) -> tuple[str 
     create_sqlite_file_privately(url)  # `migrate` usually creates the file: make it 0600
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
-        async with engine.connect() as connection:
+        try:
+            connection = await engine.connect()
+        except (OSError, DBAPIError) as error:
+            reason = error.orig if isinstance(error, DBAPIError) else error
+            where = make_url(url).render_as_string(hide_password=True)
+            raise DatabaseUnreachable(f"could not connect to {where}: {reason}") from error
+        try:
             if connection.dialect.name == "postgresql":
                 await _lock(connection)
             before = await connection.run_sync(_current_revision)
@@ -81,6 +92,8 @@ async def _run(url: str, alembic_command: _Command, revision: str) -> tuple[str 
             after = await connection.run_sync(_current_revision)
             # Alembic leaves a transaction it found open to its owner; this also ends the lock's.
             await connection.commit()
+        finally:
+            await connection.close()
     finally:
         await engine.dispose()
     return before, after
