@@ -279,6 +279,8 @@ async def _warm(feed: EventFeed, connections: int) -> bool:
         async with asyncio.timeout(WARM_SECONDS):
             await feed.warm(connections)
     except Exception as error:  # noqa: BLE001 -- whatever it is, the service goes on
+        while isinstance(error, ExceptionGroup):  # the warm-up's TaskGroup: say the first cause
+            error = error.exceptions[0]
         log.warning("could not open database connections ahead at start: %r", error)
         return False
     took = (time.perf_counter() - started) * 1000

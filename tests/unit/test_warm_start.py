@@ -22,8 +22,15 @@ class SilentDatabaseFeed:
 
 
 class RefusingDatabaseFeed:
+    """Opening its connections together, as EventFeed.warm does: the refusals come grouped."""
+
     async def warm(self, connections: int) -> None:
-        raise ConnectionRefusedError(111, "Connect call failed")
+        async def one() -> None:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(connections):
+                group.create_task(one())
 
 
 async def test_a_start_whose_database_does_not_answer_goes_on_at_the_time_limit_with_a_warning(
@@ -44,4 +51,5 @@ async def test_a_start_whose_database_refuses_connections_goes_on_with_a_warning
     with caplog.at_level(logging.WARNING, logger="studygroups"):
         assert await app._warm(cast(EventFeed, RefusingDatabaseFeed()), 8) is False
 
-    assert "ConnectionRefusedError" in caplog.text
+    assert "ConnectionRefusedError(111, 'Connect call failed')" in caplog.text
+    assert "ExceptionGroup" not in caplog.text  # the cause, not the group around it
