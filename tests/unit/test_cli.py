@@ -136,16 +136,18 @@ def test_migrate_says_which_revision_it_went_from_and_to_and_when_there_was_noth
     assert any(line.endswith("nothing to migrate") for line in again)
 
 
-UNREACHABLE = "postgresql+asyncpg://ana:hunter2@127.0.0.1:1/studygroups"  # nothing listens
-
-
-def test_migrate_that_cannot_reach_the_database_says_so_in_one_line_and_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def unreachable_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of a process whose PostgreSQL is down: nothing listens on port 1."""
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ana:hunter2@127.0.0.1:1/studygroups")
 
+
+@pytest.mark.usefixtures("unreachable_database")
+def test_migrate_that_cannot_reach_the_database_says_so_in_one_line_and_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["migrate"]) == 1
 
     said = capsys.readouterr().err
@@ -156,12 +158,10 @@ def test_migrate_that_cannot_reach_the_database_says_so_in_one_line_and_fails(
     assert "Traceback" not in said
 
 
+@pytest.mark.usefixtures("unreachable_database")
 def test_serve_that_cannot_reach_the_database_to_migrate_exits_with_that_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
