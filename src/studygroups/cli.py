@@ -175,7 +175,11 @@ def _startup_heap_frozen() -> Iterator[None]:
 
 def _serve(settings: Settings, host: str | None, port: int | None, *, migrate: bool) -> int:
     host, port = host or settings.host, port or settings.port
-    listener = _listen(host, port)
+    try:
+        listener = _listen(host, port)
+    except OSError as error:  # taken, or not an address of this host: one line, not a trace
+        print(f"studygroups: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
     with _startup_heap_frozen():
         from studygroups.lazy_imports import defer_client_libraries
 

@@ -36,6 +36,42 @@ async def test_requests_get_503_with_a_clear_message_when_the_database_is_unreac
     await service.database.dispose()
 
 
+async def test_a_database_that_accepts_but_never_answers_gets_503_within_the_pool_timeout(
+    tmp_path: Path,
+) -> None:
+    """A black-holed server (a firewall, a hung host): asyncpg alone would wait 60 s for it,
+    and an orchestrator's readiness probe would time out instead of reading 503."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepted, never answered
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    service = build(
+        make_settings(
+            f"postgresql+asyncpg://postgres@127.0.0.1:{port}/none", tmp_path, db_pool_timeout=1
+        )
+    )
+    transport = httpx.ASGITransport(app=service.asgi)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            started = asyncio.get_running_loop().time()
+            ready = await client.get("/readyz")
+            waited = asyncio.get_running_loop().time() - started
+            created = await client.post("/groups", json={"name": "G"}, headers=auth("ana"))
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await service.database.dispose()
+
+    assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable"
+    assert waited < 5
+    assert created.status_code == 503
+    assert "database is unavailable" in created.json()["message"]
+
+
 async def test_a_write_that_finds_every_pooled_connection_busy_gets_503_and_changes_nothing(
     postgres_url: str, tmp_path: Path
 ) -> None:

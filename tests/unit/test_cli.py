@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from studygroups.api.connections import GUARD_KEY, GuardedHttpProtocol
 from studygroups.app import build
@@ -171,3 +172,49 @@ def test_serve_that_cannot_reach_the_database_to_migrate_exits_with_that_line(
     said = capsys.readouterr().err
     assert "studygroups: cannot migrate: could not connect to" in said
     assert "Traceback" not in said
+
+
+def test_migrate_hides_a_password_given_in_the_urls_query_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ana@127.0.0.1:1/sg?password=hunter2")
+
+    assert main(["migrate"]) == 1
+
+    said = capsys.readouterr().err
+    assert "hunter2" not in said
+    assert "127.0.0.1:1/sg?password=***" in said
+
+
+def test_migrate_says_a_database_that_never_answers_timed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def silent(*_: object, **__: object) -> None:
+        raise TimeoutError  # what asyncpg raises after its connect timeout
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ana@127.0.0.1:1/sg")
+    monkeypatch.setattr(AsyncEngine, "connect", lambda self: silent())
+
+    assert main(["migrate"]) == 1
+
+    assert capsys.readouterr().err.rstrip().endswith("127.0.0.1:1/sg: no answer (timed out)")
+
+
+def test_serve_on_a_port_already_taken_says_so_in_one_line_and_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        assert main(["serve", "--host", "127.0.0.1", "--port", str(port)]) == 1
+
+    said = capsys.readouterr().err
+    assert said == f"studygroups: cannot listen on 127.0.0.1:{port}: Address already in use\n"

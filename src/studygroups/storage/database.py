@@ -64,6 +64,9 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_timeout": pool_timeout,
+                # A server that accepts but never answers (asyncpg waits 60 s by default) is
+                # given as long as a busy pool: /readyz and every request answer within it.
+                "connect_args": {"timeout": pool_timeout},
                 # Not `pool_pre_ping`: on asyncpg its ping is three round trips (BEGIN, ";",
                 # ROLLBACK) before every checkout; `_drop_closed` checks for free.
             }

@@ -32,6 +32,14 @@ class DatabaseUnreachable(Exception):
     """No connection to the database to migrate: refused, no answer, or the login refused."""
 
 
+def _shown(url: str) -> str:
+    """`url` with its password hidden, in the userinfo or as a `password` query parameter."""
+    parsed = make_url(url)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "hidden"})
+    return parsed.render_as_string(hide_password=True).replace("password=hidden", "password=***")
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic Config for `url` with no alembic.ini: env.py reads the URL from attributes."""
     config = Config()
@@ -82,8 +90,8 @@ async def _run(url: str, alembic_command: _Command, revision: str) -> tuple[str 
             connection = await engine.connect()
         except (OSError, DBAPIError) as error:
             reason = error.orig if isinstance(error, DBAPIError) else error
-            where = make_url(url).render_as_string(hide_password=True)
-            raise DatabaseUnreachable(f"could not connect to {where}: {reason}") from error
+            said = "no answer (timed out)" if isinstance(reason, TimeoutError) else str(reason)
+            raise DatabaseUnreachable(f"could not connect to {_shown(url)}: {said}") from error
         try:
             if connection.dialect.name == "postgresql":
                 await _lock(connection)
