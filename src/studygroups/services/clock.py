@@ -160,6 +160,7 @@ class PhaseClock:
                 return Pass(fired=fired, sessions=0, lags=lags)
 
     async def run(self) -> None:
+        failed = 0  # passes failed in a row: an outage is logged once, not every second
         while True:
             self._wake.clear()
             try:
@@ -167,8 +168,17 @@ class PhaseClock:
                 nearest = await nearest_deadline(self._units)
                 self._armed = nearest
                 wait = self._until(nearest)
+                if failed:
+                    log.info("phase clock passes again after %d failed passes", failed)
+                    failed = 0
             except Exception:
-                log.warning("phase clock pass failed; retrying", exc_info=True)
+                failed += 1
+                if failed == 1:
+                    log.warning(
+                        "phase clock pass failed; retrying every %g s, said again when it passes",
+                        ERROR_RETRY_SECONDS,
+                        exc_info=True,
+                    )
                 self._armed, wait = None, ERROR_RETRY_SECONDS
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
