@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from studygroups.database_url import DatabaseUrlError, connectable
 from studygroups.ratelimit import LIMITS
 
 log = logging.getLogger("studygroups.config")
@@ -119,9 +120,12 @@ class Settings:
         `serve`, `migrate` and `token` all find the secret here, so they cannot disagree."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("DATA_DIR") or Path.cwd()).absolute()
-        database_url = (
-            env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'studygroups.db'}"
-        )
+        try:  # libpq's URLs as providers hand them out, made asyncpg's (database_url.py)
+            database_url = connectable(
+                env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'studygroups.db'}"
+            )
+        except DatabaseUrlError as error:
+            raise ConfigError(str(error)) from None
         frontend = env.get("FRONTEND_URL") or DEFAULT_FRONTEND_URL
         settings = cls(
             database_url=database_url,

@@ -218,3 +218,21 @@ def test_serve_on_a_port_already_taken_says_so_in_one_line_and_fails(
 
     said = capsys.readouterr().err
     assert said == f"studygroups: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_a_database_url_the_service_cannot_use_stops_it_in_one_line_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://ana:hunter2@db/sg?connect_timeout=10")
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve"])
+
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err
+    assert said == (
+        "studygroups: DATABASE_URL: remove connect_timeout=; "
+        "the connect timeout is DB_POOL_TIMEOUT (seconds)\n"
+    )
