@@ -123,14 +123,14 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
     users = UserDirectory(units, on_not_recorded=metrics.users_not_recorded.inc)
     tokens = TokenCache()  # verified JWTs, shared by REST and Socket.IO
     presence: Presence = LocalPresence()
-    readiness: dict[str, ReadinessCheck] = {"database": database.ping}
+    readiness: dict[str, ReadinessCheck] = {"database": database.readiness}
     redis_presence: RedisPresence | None = None
     if settings.redis_url:
         redis_presence = RedisPresence(
             settings.redis_url, settings.presence_ttl_seconds, prefix=settings.redis_prefix
         )
         presence = redis_presence
-        readiness["redis"] = redis_presence.ping
+        readiness["redis"] = redis_presence.readiness
     gateway = Gateway(
         jwt_secret=settings.jwt_secret,
         units=units,

@@ -192,4 +192,6 @@ class HealthAnswer(BaseModel):
 
 class ReadinessAnswer(BaseModel):
     status: str = Field(description='"ready" (200) or "not ready" (503)')
-    checks: dict[str, str] = Field(description='Each check: "ok" or "unavailable"')
+    checks: dict[str, str] = Field(
+        description='Each check: "ok", "unavailable", or for the database "not migrated"'
+    )

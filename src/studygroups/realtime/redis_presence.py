@@ -251,11 +251,12 @@ class RedisPresence:
                 await pipe.execute()
         await self._redis.aclose()
 
-    async def ping(self) -> bool:
+    async def readiness(self) -> str:
+        """ "ok" when Redis answers, else "unavailable" (`/readyz`)."""
         try:
-            return bool(await self._redis.ping())
+            return "ok" if await self._redis.ping() else "unavailable"
         except RedisError:
-            return False
+            return "unavailable"
 
     # -- heartbeat and reaping ----------------------------------------------------------------
 

@@ -35,6 +35,10 @@ from studygroups.storage.sqlite_driver import use_loop_statements
 
 log = logging.getLogger("studygroups.storage")
 
+# The schema revisions this release's migrations make, oldest first: named here so that
+# readiness need not import Alembic (tests/service/test_migrations.py checks they are its own).
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
+
 
 def is_connection_error(error: BaseException) -> bool:
     """True when a driver error means the server is gone rather than the statement was wrong."""
@@ -80,6 +84,7 @@ class Database:
             url, json_serializer=json_dumps, json_deserializer=json_loads, **options
         )
         self._idle: set[Any] = set()  # PostgreSQL: the pool's idle connections (`dispose`)
+        self._migrated = False  # the schema was found this release's (or newer): it stays so
         if self.is_sqlite:
             use_loop_statements(self.engine, self.checkpointer)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -151,6 +156,29 @@ class Database:
             return False
         return True
 
+    async def readiness(self) -> str:
+        """ "ok" when the database answers with this release's schema or a newer one (during a
+        rolling deploy the next release may have migrated it; its migrations keep the older
+        release working); "not migrated" when it answers with an older schema or none (a
+        `--no-migrate` process started before `studygroups migrate`); "unavailable" when it
+        does not answer. Once migrated, only the answer is checked."""
+        if self._migrated:
+            return "ok" if await self.ping() else "unavailable"
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                try:
+                    found = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+                except DBAPIError as error:
+                    if is_connection_error(error) and not _no_such_table(error):
+                        raise
+                    found = None  # no version table: an empty database
+        except Exception:  # noqa: BLE001 -- any failure means "not ready"
+            return "unavailable"
+        behind = found is None or found in SCHEMA_REVISIONS[:-1]
+        self._migrated = not behind
+        return "not migrated" if behind else "ok"
+
     def _checked_in(self, dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         driver = getattr(dbapi_connection, "driver_connection", None)
         if driver is not None:
@@ -172,6 +200,11 @@ class Database:
             self._own_writer = None
         if self.checkpointer is not None:
             await self.checkpointer.close()
+
+
+def _no_such_table(error: DBAPIError) -> bool:
+    """SQLite says a missing table with an OperationalError, like a lost connection."""
+    return "no such table" in str(error.orig)
 
 
 def create_sqlite_file_privately(url: str) -> None:

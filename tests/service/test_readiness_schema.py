@@ -1,0 +1,90 @@
+"""`/readyz` tells a database this release cannot use yet (not migrated) from one it can: a
+`--no-migrate` process started before `studygroups migrate` is kept out of the balancer instead
+of answering 500 to everything."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import pool, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from studygroups.app import build
+from studygroups.storage import migrate
+from studygroups.storage.database import SCHEMA_REVISIONS
+from tests.conftest import make_settings
+from tests.service.test_migrations import _fresh_postgres_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    async with _fresh_postgres_database() as database_url:
+        yield database_url
+
+
+async def _readyz(url: str, tmp_path: Path) -> list[tuple[int, dict[str, str]]]:
+    """/readyz asked twice by one process."""
+    service = build(make_settings(url, tmp_path))
+    transport = httpx.ASGITransport(app=service.asgi)
+    said = []
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(2):
+                answer = await client.get("/readyz")
+                said.append((answer.status_code, answer.json()["checks"]))
+    finally:
+        await service.database.dispose()
+    return said
+
+
+async def _set_revision(url: str, revision: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = :r"), {"r": revision}
+        )
+    await engine.dispose()
+
+
+def test_the_release_names_every_revision_its_migrations_make_in_order() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("unused"))
+
+    newest_first = [revision.revision for revision in script.walk_revisions()]
+
+    assert tuple(reversed(newest_first)) == SCHEMA_REVISIONS
+
+
+async def test_a_database_with_no_schema_is_not_ready_and_says_it_is_not_migrated(
+    empty_url: str, tmp_path: Path
+) -> None:
+    said = await _readyz(empty_url, tmp_path)
+
+    assert said == [(503, {"database": "not migrated"})] * 2
+
+
+async def test_a_database_at_an_older_revision_is_not_migrated_until_it_is_upgraded(
+    empty_url: str, tmp_path: Path
+) -> None:
+    await migrate.upgrade(empty_url, SCHEMA_REVISIONS[-2])
+    before = await _readyz(empty_url, tmp_path)
+    await migrate.upgrade(empty_url)
+    after = await _readyz(empty_url, tmp_path)
+
+    assert before == [(503, {"database": "not migrated"})] * 2
+    assert after == [(200, {"database": "ok"})] * 2
+
+
+async def test_a_database_a_newer_release_migrated_is_ready_during_a_rolling_deploy(
+    empty_url: str, tmp_path: Path
+) -> None:
+    await migrate.upgrade(empty_url)
+    await _set_revision(empty_url, "9999")  # a revision this release does not know
+
+    assert await _readyz(empty_url, tmp_path) == [(200, {"database": "ok"})] * 2
