@@ -39,7 +39,9 @@ def _migrate(settings: Settings) -> bool:
 
     async def run() -> tuple[str | None, str | None]:
         create_sqlite_file_privately(url)  # before anything opens it: 0600
-        return await upgrade(url)  # the revisions as found under the migration lock
+        # The revisions as found under the migration lock; a silent server is given as long
+        # as the pool gives it (DB_POOL_TIMEOUT), not asyncpg's 60 s.
+        return await upgrade(url, connect_timeout=settings.db_pool_timeout)
 
     try:
         before, after = asyncio.run(run())

@@ -28,6 +28,9 @@ _Command = Callable[[Config, str], None]
 _ALEMBIC = threading.Lock()
 
 
+CONNECT_TIMEOUT_SECONDS = 60.0  # asyncpg's own default; `studygroups migrate` gives DB_POOL_TIMEOUT
+
+
 class DatabaseUnreachable(Exception):
     """No connection to the database to migrate: refused, no answer, or the login refused."""
 
@@ -48,16 +51,21 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
+async def upgrade(
+    url: str, revision: str = "head", *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+) -> tuple[str | None, str | None]:
     """Migrate the database at `url` up to `revision`; concurrent callers migrate it once.
     The revisions before and after, as this caller found them under the migration lock (the
-    callers that waited find the winner's work done: before == after)."""
-    return await asyncio.to_thread(_run_in_thread, url, command.upgrade, revision)
+    callers that waited find the winner's work done: before == after). A PostgreSQL that
+    does not answer within `connect_timeout` seconds is `DatabaseUnreachable`."""
+    return await asyncio.to_thread(_run_in_thread, url, command.upgrade, revision, connect_timeout)
 
 
 async def downgrade(url: str, revision: str) -> None:
     """Migrate the database at `url` down to `revision` ("base" drops every table)."""
-    await asyncio.to_thread(_run_in_thread, url, command.downgrade, revision)
+    await asyncio.to_thread(
+        _run_in_thread, url, command.downgrade, revision, CONNECT_TIMEOUT_SECONDS
+    )
 
 
 async def current_revision(url: str) -> str | None:
@@ -75,16 +83,19 @@ def _current_revision(connection: Connection) -> str | None:
 
 
 def _run_in_thread(
-    url: str, alembic_command: _Command, revision: str
+    url: str, alembic_command: _Command, revision: str, connect_timeout: float
 ) -> tuple[str | None, str | None]:
     """Run one command on its own event loop; a cancelled caller does not stop it midway."""
     with _ALEMBIC:
-        return asyncio.run(_run(url, alembic_command, revision))
+        return asyncio.run(_run(url, alembic_command, revision, connect_timeout))
 
 
-async def _run(url: str, alembic_command: _Command, revision: str) -> tuple[str | None, str | None]:
+async def _run(
+    url: str, alembic_command: _Command, revision: str, connect_timeout: float
+) -> tuple[str | None, str | None]:
     create_sqlite_file_privately(url)  # `migrate` usually creates the file: make it 0600
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    connect_args = {} if url.startswith("sqlite") else {"timeout": connect_timeout}
+    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     try:
         try:
             connection = await engine.connect()
