@@ -125,6 +125,40 @@ async def database_url(
     return url
 
 
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty database on the local server, dropped afterwards."""
+    require_service("PostgreSQL", 5432)
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"mig_{uuid.uuid4().hex[:16]}"
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield PG_URL.replace(PG_TEST_DB, name)
+        finally:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def fresh_postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres_database() as database_url:
+        yield database_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database nothing has migrated yet: a new SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    async with fresh_postgres_database() as database_url:
+        yield database_url
+
+
 @pytest.fixture
 async def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "test.db"

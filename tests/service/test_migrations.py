@@ -4,11 +4,8 @@ keep the data they find."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +17,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import UniqueConstraint, func, insert, inspect, pool, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from studygroups.storage import migrate
@@ -108,53 +104,9 @@ def _without_names_the_models_leave_to_the_server(migrated: Names, models: Names
     return result
 
 
-def _unreachable(error: BaseException) -> None:
-    message = f"PostgreSQL not reachable on 127.0.0.1:5432: {error!r}"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@asynccontextmanager
-async def _fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty database on the local server, dropped afterwards."""
-    admin = create_async_engine(
-        f"{PG_SERVER}/test",
-        isolation_level="AUTOCOMMIT",
-        poolclass=pool.NullPool,
-        connect_args={"timeout": 5},
-    )
-    try:
-        try:
-            async with admin.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except (OSError, DBAPIError, TimeoutError) as error:
-            _unreachable(error)
-        name = f"mig_{uuid.uuid4().hex[:16]}"
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield f"{PG_SERVER}/{name}"
-        finally:
-            async with admin.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'studygroups.db'}"
-        return
-    async with _fresh_postgres_database() as database_url:
-        yield database_url
-
-
 @pytest.fixture
-async def fresh_postgres_url() -> AsyncIterator[str]:
-    async with _fresh_postgres_database() as database_url:
-        yield database_url
+def url(empty_database_url: str) -> str:
+    return empty_database_url
 
 
 async def test_the_group_admin_migration_0002_follows_0001() -> None:

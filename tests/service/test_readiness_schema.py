@@ -4,11 +4,9 @@ of answering 500 to everything."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -17,16 +15,6 @@ from studygroups.app import build
 from studygroups.storage import migrate
 from studygroups.storage.database import SCHEMA_REVISIONS
 from tests.conftest import make_settings
-from tests.service.test_migrations import _fresh_postgres_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-        return
-    async with _fresh_postgres_database() as database_url:
-        yield database_url
 
 
 async def _readyz(url: str, tmp_path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -62,29 +50,29 @@ def test_the_release_names_every_revision_its_migrations_make_in_order() -> None
 
 
 async def test_a_database_with_no_schema_is_not_ready_and_says_it_is_not_migrated(
-    empty_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
-    said = await _readyz(empty_url, tmp_path)
+    said = await _readyz(empty_database_url, tmp_path)
 
     assert said == [(503, {"database": "not migrated"})] * 2
 
 
 async def test_a_database_at_an_older_revision_is_not_migrated_until_it_is_upgraded(
-    empty_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
-    await migrate.upgrade(empty_url, SCHEMA_REVISIONS[-2])
-    before = await _readyz(empty_url, tmp_path)
-    await migrate.upgrade(empty_url)
-    after = await _readyz(empty_url, tmp_path)
+    await migrate.upgrade(empty_database_url, SCHEMA_REVISIONS[-2])
+    before = await _readyz(empty_database_url, tmp_path)
+    await migrate.upgrade(empty_database_url)
+    after = await _readyz(empty_database_url, tmp_path)
 
     assert before == [(503, {"database": "not migrated"})] * 2
     assert after == [(200, {"database": "ok"})] * 2
 
 
 async def test_a_database_a_newer_release_migrated_is_ready_during_a_rolling_deploy(
-    empty_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
-    await migrate.upgrade(empty_url)
-    await _set_revision(empty_url, "9999")  # a revision this release does not know
+    await migrate.upgrade(empty_database_url)
+    await _set_revision(empty_database_url, "9999")  # a revision this release does not know
 
-    assert await _readyz(empty_url, tmp_path) == [(200, {"database": "ok"})] * 2
+    assert await _readyz(empty_database_url, tmp_path) == [(200, {"database": "ok"})] * 2

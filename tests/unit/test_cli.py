@@ -138,11 +138,18 @@ def test_migrate_says_which_revision_it_went_from_and_to_and_when_there_was_noth
 
 
 @pytest.fixture
-def unreachable_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The environment of a process whose PostgreSQL is down: nothing listens on port 1."""
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A data directory and a secret in the environment; the test sets the rest with the
+    monkeypatch it is given."""
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ana:hunter2@127.0.0.1:1/studygroups")
+    return monkeypatch
+
+
+@pytest.fixture
+def unreachable_database(configured: pytest.MonkeyPatch) -> None:
+    """The environment of a process whose PostgreSQL is down: nothing listens on port 1."""
+    configured.setenv("DATABASE_URL", "postgresql+asyncpg://ana:hunter2@127.0.0.1:1/studygroups")
 
 
 @pytest.mark.usefixtures("unreachable_database")
@@ -175,11 +182,9 @@ def test_serve_that_cannot_reach_the_database_to_migrate_exits_with_that_line(
 
 
 def test_migrate_hides_a_password_given_in_the_urls_query_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    configured: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ana@127.0.0.1:1/sg?password=hunter2")
+    configured.setenv("DATABASE_URL", "postgresql+asyncpg://ana@127.0.0.1:1/sg?password=hunter2")
 
     assert main(["migrate"]) == 1
 
@@ -189,16 +194,14 @@ def test_migrate_hides_a_password_given_in_the_urls_query_too(
 
 
 def test_migrate_gives_a_database_that_never_answers_db_pool_timeout_then_says_it_timed_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    configured: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with socket.socket() as silent:  # the kernel accepts into the backlog; nothing ever answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        monkeypatch.setenv("DATA_DIR", str(tmp_path))
-        monkeypatch.setenv("JWT_SECRET", "s" * 40)
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://ana@127.0.0.1:{port}/sg?ssl=disable")
-        monkeypatch.setenv("DB_POOL_TIMEOUT", "1")
+        configured.setenv("DATABASE_URL", f"postgresql://ana@127.0.0.1:{port}/sg?ssl=disable")
+        configured.setenv("DB_POOL_TIMEOUT", "1")
         started = time.monotonic()
 
         assert main(["migrate"]) == 1
@@ -209,11 +212,10 @@ def test_migrate_gives_a_database_that_never_answers_db_pool_timeout_then_says_i
     assert waited < 10  # not asyncpg's 60 s
 
 
+@pytest.mark.usefixtures("configured")
 def test_serve_on_a_port_already_taken_says_so_in_one_line_and_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -226,11 +228,9 @@ def test_serve_on_a_port_already_taken_says_so_in_one_line_and_fails(
 
 
 def test_a_database_url_the_service_cannot_use_stops_it_in_one_line_before_anything_starts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    configured: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://ana:hunter2@db/sg?connect_timeout=10")
+    configured.setenv("DATABASE_URL", "postgresql://ana:hunter2@db/sg?connect_timeout=10")
 
     with pytest.raises(SystemExit) as stopped:
         main(["serve"])
