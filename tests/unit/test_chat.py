@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import example, given, settings
@@ -122,3 +123,41 @@ def test_text_without_angle_brackets_only_loses_surrounding_whitespace(text: str
 @pytest.mark.parametrize("text", ["1 < 2 and 3 > 2", "if a<b then", "x -> y", "<3 you"])
 def test_angle_brackets_used_as_text_are_kept(text: str) -> None:
     assert clean_message(text) == text
+
+
+def test_a_comment_is_removed_with_the_angle_brackets_it_holds() -> None:
+    assert clean_message("a <!-- b > c --> d") == "a  d"
+
+
+def test_a_tag_formed_by_removing_the_tag_inside_it_is_removed_too() -> None:
+    assert clean_message("x <<b>i>y<</b>/i>") == "x y"
+
+
+def test_tags_cut_off_at_the_end_are_dropped_one_after_the_other() -> None:
+    assert clean_message("x <a<b") == "x"
+
+
+# Messages built to make a cleaning that backtracks, or removes tags until none is left, take
+# minutes of the event loop: the nesting depth times the square of the spaces.
+HOSTILE = [
+    "<b" * 2000 + ">" * 2000 + "<a" + " " * 10_000,
+    "<a" + " " * (RAW_MESSAGE_MAX - 2),
+    "<!--" * (RAW_MESSAGE_MAX // 4),
+    "<b" * (RAW_MESSAGE_MAX // 2 - 1) + ">",
+    "<a " + "=" * (RAW_MESSAGE_MAX - 3),
+    "<" * RAW_MESSAGE_MAX,
+]
+
+
+@pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
+def test_a_message_built_to_make_cleaning_slow_is_cleaned_in_one_pass(raw: str) -> None:
+    # A liveness bound, not a benchmark: the regular expressions took over 10 s on the first.
+    started = time.process_time()
+    try:
+        cleaned = clean_message(raw)
+    except Invalid:
+        cleaned = ""
+    took = time.process_time() - started
+
+    assert TAG.search(cleaned) is None
+    assert took < 1.0
