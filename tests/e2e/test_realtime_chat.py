@@ -141,9 +141,14 @@ async def test_mark_read_of_an_unknown_message_is_not_found_and_relays_nothing(
         "markRead", {"sessionId": scenario.session_id, "messageId": "no-such-message"}
     )
     malformed = await bo.call("markRead", {"sessionId": scenario.session_id, "messageId": 5})
+    unstorable = [
+        await bo.call("markRead", {"sessionId": scenario.session_id, "messageId": bad})
+        for bad in ("m\x00", "m\ud800")
+    ]
 
     assert is_error(unknown, "NOT_FOUND"), unknown
     assert is_error(malformed, "BAD_REQUEST"), malformed
+    assert all(is_error(ack, "BAD_REQUEST") for ack in unstorable), unstorable
     await ana_tabs[0].settle()
     assert ana_tabs[0].of("chat.read") == []
 

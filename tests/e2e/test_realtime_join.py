@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -145,6 +146,8 @@ BAD_PAYLOADS: list[tuple[str, Any]] = [
     ("an object sessionId", {"sessionId": {"id": "x"}}),
     ("an empty sessionId", {"sessionId": ""}),
     ("a 65-character sessionId", {"sessionId": "s" * 65}),
+    ("a sessionId with NUL", {"sessionId": "s\x00"}),
+    ("a sessionId with an unpaired surrogate", {"sessionId": "s\ud800"}),
 ]
 
 BAD_LAST_SEQ: list[tuple[str, Any]] = [
@@ -233,3 +236,22 @@ async def test_user_joined_tells_the_others_the_user_id_name_and_time(
     assert joined["userId"] == "bo"
     assert joined["userName"] == "Bo"
     assert TIMESTAMP.match(joined["timestamp"]), joined["timestamp"]
+
+
+async def test_joins_with_ids_no_database_can_hold_fail_alone_not_the_joins_beside_them(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    """Joins of one loop turn share one membership read: a stranger's NUL or unpaired
+    surrogate in it failed every member's join of that turn with INTERNAL."""
+    scenario = await make_session(rest, ["ana", "bo", "cy"])
+    members = [await peers.connect(user) for user in ("bo", "cy")]
+    eve = await peers.connect("eve")
+    poison = [{"sessionId": "s\x00"}, {"sessionId": "s\ud800"}] * 4
+
+    answers = await asyncio.gather(
+        *(member.join(scenario.session_id) for member in members),
+        *(eve.call("joinSession", payload) for payload in poison),
+    )
+
+    assert [answer["success"] for answer in answers[:2]] == [True, True], answers[:2]
+    assert all(is_error(answer, "BAD_REQUEST") for answer in answers[2:]), answers[2:]

@@ -50,10 +50,28 @@ def payload_of(data: Any) -> Mapping[str, Any]:
 
 
 def session_id_of(data: Mapping[str, Any]) -> str:
-    value = data.get("sessionId")
+    return _id_of(data, "sessionId")
+
+
+def _id_of(data: Mapping[str, Any], key: str) -> str:
+    """An id: 1..64 characters that a database can hold. NUL (PostgreSQL text refuses it) and
+    unpaired surrogates (no UTF-8 for them; JSON can carry one as `\\ud800`) are refused here,
+    as REST refuses them: such an id in a join would fail the read it shares with the other
+    joins of its loop turn."""
+    value = data.get(key)
     if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise Invalid("sessionId must be a string of 1..64 characters")
+        raise Invalid(f"{key} must be a string of 1..64 characters")
+    if "\x00" in value or (not value.isascii() and not _encodable(value)):
+        raise Invalid(f"{key} must not contain NUL (\\u0000) or unpaired surrogates")
     return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def last_seq_of(data: Mapping[str, Any]) -> int | None:
@@ -66,10 +84,7 @@ def last_seq_of(data: Mapping[str, Any]) -> int | None:
 
 
 def message_id_of(data: Mapping[str, Any]) -> str:
-    value = data.get("messageId")
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise Invalid("messageId must be a string of 1..64 characters")
-    return value
+    return _id_of(data, "messageId")
 
 
 def is_typing_of(data: Mapping[str, Any]) -> bool:
