@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import jwt
 
 from studygroups.domain.errors import Unauthenticated
+from studygroups.domain.text import storable
 
 NO_TOKEN = "No token provided"
 BAD_TOKEN = "Invalid or expired token"
@@ -57,13 +59,12 @@ def _decode(token: str | None, secret: str) -> tuple[Identity, _Window]:
         )
     except jwt.PyJWTError:
         raise Unauthenticated(BAD_TOKEN) from None
-    values = [claims.get("sub"), claims.get("email"), claims.get("name")]
-    # PostgreSQL text cannot hold NUL: a claim with one could never be stored.
-    if not all(
-        isinstance(v, str) and v.strip() and len(v) <= CLAIM_MAX and "\x00" not in v for v in values
-    ):
+    sub, email, name = (claims.get("sub"), claims.get("email"), claims.get("name"))
+    # A claim that could never be stored or sent (NUL, an unpaired surrogate) is refused, and so
+    # is an id with spaces around it: `" ana"` is not `"ana"`, and is not made into her.
+    if not (_usable(sub) and _usable(email) and _usable(name)) or sub != sub.strip():
         raise Unauthenticated(BAD_TOKEN)
-    sub, email, name = (str(v).strip() for v in values)
+    email, name = email.strip(), name.strip()
     # PyJWT has checked these are integers: valid while iat <= now, nbf <= now and now < exp.
     starts = [int(claims[c]) for c in ("iat", "nbf") if c in claims]
     window = (max(starts) if starts else None, int(claims["exp"]) if "exp" in claims else None)
@@ -71,6 +72,15 @@ def _decode(token: str | None, secret: str) -> tuple[Identity, _Window]:
 
 
 _Window = tuple[int | None, int | None]
+
+
+def _usable(claim: object) -> TypeGuard[str]:
+    return (
+        isinstance(claim, str)
+        and bool(claim.strip())
+        and len(claim) <= CLAIM_MAX
+        and storable(claim)
+    )
 
 
 class TokenCache:

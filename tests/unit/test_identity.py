@@ -49,8 +49,8 @@ def test_a_token_that_has_not_expired_is_accepted() -> None:
     assert decode_token(_token(claims), SECRET) == ANA
 
 
-def test_claims_are_trimmed() -> None:
-    claims: dict[str, object] = {"sub": " u1 ", "email": " ana@example.com", "name": "Ana\n"}
+def test_the_email_and_name_claims_are_trimmed() -> None:
+    claims: dict[str, object] = {"sub": "u1", "email": " ana@example.com", "name": "Ana\n"}
 
     assert decode_token(_token(claims), SECRET) == ANA
 
@@ -136,6 +136,24 @@ def test_a_token_missing_a_required_claim_is_invalid(claim: str) -> None:
 @pytest.mark.parametrize("value", ["", "   ", 42, None, ["u1"]])
 def test_a_token_with_an_empty_or_non_string_claim_is_invalid(claim: str, value: object) -> None:
     _assert_bad(_token({**CLAIMS, claim: value}))
+
+
+@pytest.mark.parametrize("sub", [" u1", "u1 ", "u1\n", "\u00a0u1"])
+def test_a_user_id_with_spaces_around_it_is_invalid_not_taken_for_another_user(sub: str) -> None:
+    _assert_bad(_token({**CLAIMS, "sub": sub}))
+
+
+@pytest.mark.parametrize("claim", ["sub", "email", "name"])
+@pytest.mark.parametrize("text", ["Eve\ud800", "\udfff", "Eve\x00"])
+def test_a_claim_no_database_or_wire_format_can_hold_is_invalid(claim: str, text: str) -> None:
+    # A JavaScript issuer cutting a name in the middle of an emoji signs an unpaired surrogate.
+    _assert_bad(_token({**CLAIMS, claim: text}))
+
+
+def test_a_claim_with_an_emoji_and_accents_is_accepted() -> None:
+    claims = {**CLAIMS, "name": "Zoë 🦊"}
+
+    assert decode_token(_token(claims), SECRET).name == "Zoë 🦊"
 
 
 @pytest.mark.parametrize("claim", ["sub", "email", "name"])

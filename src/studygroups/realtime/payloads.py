@@ -22,6 +22,7 @@ from studygroups.domain.errors import (
     closest,
 )
 from studygroups.domain.events import SEQ_WIRE_MAX
+from studygroups.domain.text import storable
 from studygroups.storage.event_log import iso_timestamp
 
 ACK_CODES: dict[type[DomainError], str] = {
@@ -61,17 +62,9 @@ def _id_of(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not 1 <= len(value) <= 64:
         raise Invalid(f"{key} must be a string of 1..64 characters")
-    if "\x00" in value or (not value.isascii() and not _encodable(value)):
+    if not storable(value):
         raise Invalid(f"{key} must not contain NUL (\\u0000) or unpaired surrogates")
     return value
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def last_seq_of(data: Mapping[str, Any]) -> int | None:
