@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 
 import pytest
 from hypothesis import given
@@ -83,6 +84,22 @@ def test_messages_are_read_whole_however_the_bytes_are_split(
     for start, stop in itertools.pairwise(positions):
         read += reader.feed(stream[start:stop])
     assert read == [(ws.BINARY, message) for message in messages]
+
+
+def test_a_big_frame_dripped_a_byte_at_a_time_costs_time_linear_in_its_size() -> None:
+    # A liveness bound, not a benchmark: copying what was buffered at every byte, as the reader
+    # did, copies ~125 GB here (7 s; 16 s for a 900 kB frame); any anonymous client could.
+    payload = os.urandom(500_000)
+    stream = client_frame(ws.BINARY, payload) + client_frame(ws.PING, b"after")
+    reader = ws.FrameReader(max_size=1_000_000)
+    read: list[tuple[int, bytes]] = []
+    started = time.process_time()
+
+    for byte in range(len(stream)):
+        read += reader.feed(stream[byte : byte + 1])
+
+    assert time.process_time() - started < 2.0
+    assert read == [(ws.BINARY, payload), (ws.PING, b"after")]
 
 
 def test_a_fragmented_text_message_is_joined_and_pings_between_fragments_pass_through() -> None:

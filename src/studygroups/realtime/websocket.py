@@ -138,19 +138,41 @@ class FrameReader:
     reserved bits clear, and a message at most `max_size` bytes.
     """
 
-    __slots__ = ("_buffer", "_fragments", "_fragments_opcode", "_fragments_size", "max_size")
+    __slots__ = (
+        "_fragments",
+        "_fragments_opcode",
+        "_fragments_size",
+        "_needed",
+        "_pending",
+        "_pending_size",
+        "max_size",
+    )
 
     def __init__(self, max_size: int) -> None:
         self.max_size = max_size
-        self._buffer = b""
+        # Bytes of a frame not whole yet, kept as they came and joined once it is: joining them
+        # at every read cost a copy of all of them per read (a client dripping a big frame a
+        # byte at a time made the server copy it once per byte).
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._needed = 0  # bytes the frame under way needs in all (0: its header is not whole)
         self._fragments: list[bytes] | None = None
         self._fragments_opcode = 0
         self._fragments_size = 0
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        buffer = self._buffer + data if self._buffer else data
+        if self._pending:
+            self._pending.append(data)
+            self._pending_size += len(data)
+            if self._pending_size < self._needed:
+                return []
+            buffer = b"".join(self._pending)
+            self._pending = []
+        else:
+            buffer = data
         end = len(buffer)
         position = 0
+        needed = 0
         messages: list[tuple[int, bytes]] = []
         while end - position >= 2:
             first, second = buffer[position], buffer[position + 1]
@@ -177,12 +199,16 @@ class FrameReader:
             start = position + header + 4
             stop = start + length
             if stop > end:
+                needed = stop - position
                 break
             mask = buffer[start - 4 : start]
             payload = apply_mask(buffer[start:stop], mask) if length else b""
             position = stop
             self._take(first & 0x80 != 0, first & 0x0F, payload, messages)
-        self._buffer = buffer[position:] if position < end else b""
+        if position < end:
+            self._pending = [buffer[position:]]
+            self._pending_size = end - position
+            self._needed = needed
         return messages
 
     def _take(
