@@ -168,6 +168,24 @@ async def test_owners_and_mods_invite_but_members_do_not(http: httpx.AsyncClient
     assert members == {"ana", "bo", "mo", "dee"}
 
 
+async def test_a_mod_cannot_lower_the_role_an_owner_gave_a_pending_invitation(
+    http: httpx.AsyncClient,
+) -> None:
+    scenario = await make_group(http, ["ana"])
+    await _invite(http, scenario.group_id, "ana", "mo", "MOD")
+    await _accept(http, scenario.group_id, "mo")
+    await _invite(http, scenario.group_id, "ana", "cy", "OWNER")
+
+    lowered = await _invite(http, scenario.group_id, "mo", "cy", "MEMBER")
+    renewed_by_owner = await _invite(http, scenario.group_id, "ana", "cy", "OWNER")
+
+    assert lowered.status_code == 403
+    assert "pending invitation" in lowered.json()["message"]
+    assert renewed_by_owner.status_code == 201
+    await _accept(http, scenario.group_id, "cy")
+    assert _member(await _group(http, scenario.group_id, "cy"), "cy")["role"] == "OWNER"
+
+
 async def test_invitations_carry_the_role_and_refuse_unknown_roles(
     http: httpx.AsyncClient,
 ) -> None:

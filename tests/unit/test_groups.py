@@ -14,6 +14,7 @@ from studygroups.domain.groups import (
     check_can_accept,
     check_can_invite,
     check_can_remove,
+    check_invited_role,
     check_role_change,
     clean_group_changes,
     clean_group_name,
@@ -91,6 +92,37 @@ def test_inviting_an_active_member_again_is_a_conflict(inviter_role: MemberRole)
 def test_a_plain_member_inviting_an_active_member_is_forbidden_not_a_conflict() -> None:
     with pytest.raises(Forbidden):
         check_can_invite(MEMBER, ACTIVE, ACTIVE)
+
+
+@pytest.mark.parametrize("invitee_status", [None, REMOVED])
+def test_only_an_owner_invites_as_owner(invitee_status: MemberStatus | None) -> None:
+    check_invited_role(OWNER, None, invitee_status, OWNER)
+    with pytest.raises(Forbidden, match="only an OWNER may invite another OWNER"):
+        check_invited_role(MOD, None, invitee_status, OWNER)
+
+
+@pytest.mark.parametrize("pending", [OWNER, MOD, MEMBER])
+@pytest.mark.parametrize("role", [MOD, MEMBER])
+def test_a_mod_renews_a_pending_invitation_as_it_is_but_cannot_change_its_role(
+    pending: MemberRole, role: MemberRole
+) -> None:
+    if pending is role:
+        check_invited_role(MOD, pending, INVITED, role)
+    else:
+        with pytest.raises(Forbidden, match="change the role of a pending invitation"):
+            check_invited_role(MOD, pending, INVITED, role)
+
+
+@pytest.mark.parametrize("pending", [OWNER, MOD, MEMBER])
+@pytest.mark.parametrize("role", [OWNER, MOD, MEMBER])
+def test_an_owner_sets_any_role_on_a_pending_invitation(
+    pending: MemberRole, role: MemberRole
+) -> None:
+    check_invited_role(OWNER, pending, INVITED, role)
+
+
+def test_a_mod_reinvites_a_removed_member_with_a_role_below_owner_whatever_they_had() -> None:
+    check_invited_role(MOD, OWNER, REMOVED, MEMBER)
 
 
 # --- accept --------------------------------------------------------------------------------------

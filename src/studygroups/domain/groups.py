@@ -71,6 +71,23 @@ def check_can_invite(
         raise Conflict("the user is already an active member")
 
 
+def check_invited_role(
+    inviter_role: MemberRole | None,
+    invitee_role: MemberRole | None,
+    invitee_status: MemberStatus | None,
+    role: MemberRole,
+) -> None:
+    """The role an invitation gives (the inviter may invite, `check_can_invite`): OWNER only
+    from an OWNER; and a pending invitation's role changes only by an OWNER, as every role
+    does (a MOD may renew it as it is, not lower an OWNER's choice before it is accepted)."""
+    if inviter_role is MemberRole.OWNER:
+        return
+    if role is MemberRole.OWNER:
+        raise Forbidden("only an OWNER may invite another OWNER")
+    if invitee_status is MemberStatus.INVITED and invitee_role is not role:
+        raise Forbidden("only an OWNER may change the role of a pending invitation")
+
+
 def check_can_accept(status: MemberStatus | None) -> None:
     """Only a pending invitation can be accepted."""
     if status is None or status is MemberStatus.REMOVED:

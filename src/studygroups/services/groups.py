@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from studygroups.domain import groups as rules
 from studygroups.domain import playlist
-from studygroups.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from studygroups.domain.errors import Conflict, Invalid, NotFound
 from studygroups.domain.groups import MemberRole, MemberStatus
 from studygroups.domain.permissions import (
     check_can_change_roles,
@@ -140,9 +140,9 @@ async def invite_member(
     inviter = await group_rows.membership(uow.db, group_id, actor.user_id)
     invitee = await group_rows.membership(uow.db, group_id, user_id)
     inviter_role, inviter_status = _role_status(inviter)
-    rules.check_can_invite(inviter_role, inviter_status, _role_status(invitee)[1])
-    if role is MemberRole.OWNER and inviter_role is not MemberRole.OWNER:
-        raise Forbidden("only an OWNER may invite another OWNER")
+    invitee_role, invitee_status = _role_status(invitee)
+    rules.check_can_invite(inviter_role, inviter_status, invitee_status)
+    rules.check_invited_role(inviter_role, invitee_role, invitee_status, role)
     now = uow.now()
     await users.ensure_exists(uow.db, user_id, now)
     if invitee is None:
