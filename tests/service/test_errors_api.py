@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
+from studygroups.app import Service
+from studygroups.services import groups
 from tests.conftest import SECRET, auth, token
 from tests.service.observe import snapshot
 from tests.support import Scenario, make_session
@@ -49,6 +52,8 @@ BAD_CREDENTIALS: dict[str, dict[str, str]] = {
     "no name": _signed(_claims(name=None)),
     "blank name": _signed(_claims(name="  ")),
     "basic scheme": {"Authorization": "Basic YW5hOnNlY3JldA=="},
+    "unpaired surrogate in the name": _signed(_claims(name="Eve\ud800")),
+    "spaces around the sub": _signed(_claims(sub=" ana")),
 }
 
 
@@ -353,3 +358,18 @@ async def test_a_bad_idempotency_key_is_bad_input_and_changes_nothing(
         _assert_error_body(response, 400)
 
     assert await snapshot(scenario) == before
+
+
+async def test_a_fault_of_the_server_answers_500_with_the_error_body_not_plain_text(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(groups, "list_groups", broken)
+    transport = httpx.ASGITransport(app=service.asgi, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/groups", headers=auth("ana"))
+
+    body = _assert_error_body(response, 500)
+    assert body["message"] == "Internal Server Error"  # nothing of the fault is told

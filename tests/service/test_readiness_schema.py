@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from studygroups.app import build
 from studygroups.storage import migrate
 from studygroups.storage.database import SCHEMA_REVISIONS
-from tests.conftest import make_settings
+from tests.conftest import auth, make_settings
 
 
 async def _readyz(url: str, tmp_path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -76,3 +76,20 @@ async def test_a_database_a_newer_release_migrated_is_ready_during_a_rolling_dep
     await _set_revision(empty_database_url, "9999")  # a revision this release does not know
 
     assert await _readyz(empty_database_url, tmp_path) == [(200, {"database": "ok"})] * 2
+
+
+async def test_rest_on_a_database_not_migrated_answers_503_saying_so_not_500(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    service = build(make_settings(empty_database_url, tmp_path))
+    transport = httpx.ASGITransport(app=service.asgi)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            listed = await client.get("/groups", headers=auth("ana"))
+            created = await client.post("/groups", json={"name": "G"}, headers=auth("ana"))
+    finally:
+        await service.database.dispose()
+
+    for answer in (listed, created):
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["message"].startswith("the database is not migrated")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg.exceptions import UndefinedTableError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,7 +25,7 @@ from studygroups.domain.errors import (
     Unauthenticated,
     closest,
 )
-from studygroups.storage.database import is_connection_error
+from studygroups.storage.database import is_connection_error, is_missing_table
 
 log = logging.getLogger("studygroups.api")
 
@@ -47,6 +48,14 @@ def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
 
 def status_of(error: DomainError) -> int:
     return closest(error, STATUS, 400)
+
+
+def not_migrated(error: BaseException) -> JSONResponse:
+    """A `--no-migrate` process that started before `studygroups migrate` (/readyz says so)."""
+    log.warning("database not migrated: %s", getattr(error, "orig", error))
+    return error_response(
+        503, "the database is not migrated (run studygroups migrate); nothing was changed"
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -79,6 +88,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, error: DBAPIError) -> JSONResponse:
+        if is_missing_table(error):
+            return not_migrated(error)
         if isinstance(error, OperationalError) or is_connection_error(error):
             log.warning("database unavailable: %s", error.__class__.__name__)
             return error_response(503, "the database is unavailable; nothing was changed, retry")
@@ -91,7 +102,17 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable: no pooled connection free within the pool timeout")
         return error_response(503, "the database is unavailable; nothing was changed, retry")
 
+    @app.exception_handler(UndefinedTableError)
+    async def missing_table(_: Request, error: UndefinedTableError) -> JSONResponse:
+        return not_migrated(error)  # asyncpg's own, on the paths below SQLAlchemy
+
+    @app.exception_handler(Exception)
+    async def server_fault(_: Request, error: Exception) -> JSONResponse:
+        # A fault of the server: the contract's JSON body, not Starlette's plain text; the
+        # exception goes on to the server's log with its traceback.
+        return error_response(500, "Internal Server Error")
+
     @app.exception_handler(OSError)
     async def connection_error(_: Request, error: OSError) -> JSONResponse:
-        log.warning("database unavailable: %s", error)
+        log.warning("database unavailable: %s", str(error) or error.__class__.__name__)
         return error_response(503, "the database is unavailable; nothing was changed, retry")

@@ -170,7 +170,7 @@ class Database:
                 try:
                     found = await connection.scalar(text("SELECT version_num FROM alembic_version"))
                 except DBAPIError as error:
-                    if is_connection_error(error) and not _no_such_table(error):
+                    if is_connection_error(error) and not is_missing_table(error):
                         raise
                     found = None  # no version table: an empty database
         except Exception:  # noqa: BLE001 -- any failure means "not ready"
@@ -202,9 +202,14 @@ class Database:
             await self.checkpointer.close()
 
 
-def _no_such_table(error: DBAPIError) -> bool:
-    """SQLite says a missing table with an OperationalError, like a lost connection."""
-    return "no such table" in str(error.orig)
+def is_missing_table(error: BaseException) -> bool:
+    """The statement names a table the database does not have: it is not migrated. PostgreSQL
+    says so with SQLSTATE 42P01 (through SQLAlchemy, or from asyncpg itself on the paths that
+    use it directly); SQLite with an OperationalError, as for a lost connection."""
+    said = error.orig if isinstance(error, DBAPIError) else error
+    if getattr(said, "sqlstate", None) == "42P01":
+        return True
+    return isinstance(error, DBAPIError) and "no such table" in str(said)
 
 
 def create_sqlite_file_privately(url: str) -> None:
