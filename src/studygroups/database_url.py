@@ -28,6 +28,22 @@ CERTIFICATE_VARIABLES = {
     "sslcrl": "PGSSLCRL",
 }
 TIMEOUTS = frozenset({"timeout", "connect_timeout"})
+# What asyncpg's connect() takes as text from a URL (and SQLAlchemy's own statement cache size);
+# `sslmode` is read as `ssl`. Any other parameter would reach connect() and fail there.
+PASSED_ON = (
+    "ssl",
+    "sslmode",
+    "target_session_attrs",
+    "passfile",
+    "krbsrvname",
+    "gsslib",
+    "prepared_statement_cache_size",
+    "host",
+    "port",
+    "user",
+    "password",
+    "database",
+)
 EXAMPLES = "postgresql://user:password@host:5432/database or sqlite:///path/to/studygroups.db"
 
 
@@ -70,6 +86,15 @@ def _asyncpg_query(query: str) -> str:
             raise DatabaseUrlError(
                 f"DATABASE_URL: remove {name}= and set {CERTIFICATE_VARIABLES[name]} to that file "
                 "in the environment instead (asyncpg reads it from there)"
+            )
+        if name == "channel_binding":
+            raise DatabaseUrlError(
+                "DATABASE_URL: remove channel_binding=; asyncpg does not bind channels (with "
+                "ssl=verify-full it checks the server's certificate instead)"
+            )
+        if name not in PASSED_ON:
+            raise DatabaseUrlError(
+                f"DATABASE_URL: remove {name}=; asyncpg takes only {', '.join(PASSED_ON[:7])}"
             )
     if "sslmode" in names and "ssl" in names:
         raise DatabaseUrlError("DATABASE_URL: give sslmode= or ssl=, not both")

@@ -29,9 +29,19 @@ def test_the_driver_is_the_one_the_service_speaks_whatever_the_url_named(
     "mode", ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 )
 def test_libpqs_sslmode_becomes_asyncpgs_ssl_with_the_same_mode(mode: str) -> None:
-    url = f"postgres://ana:pw@db/sg?application_name=sg&sslmode={mode}"
+    url = f"postgres://ana:pw@db/sg?target_session_attrs=any&sslmode={mode}"
 
-    assert connectable(url) == f"postgresql+asyncpg://ana:pw@db/sg?application_name=sg&ssl={mode}"
+    assert (
+        connectable(url) == f"postgresql+asyncpg://ana:pw@db/sg?target_session_attrs=any&ssl={mode}"
+    )
+
+
+def test_the_parameters_asyncpg_takes_from_a_url_pass_as_they_are() -> None:
+    query = (
+        "target_session_attrs=read-write&passfile=%2Fetc%2Fpgpass&prepared_statement_cache_size=0"
+    )
+
+    assert connectable(f"postgres://db/sg?{query}") == f"postgresql+asyncpg://db/sg?{query}"
 
 
 def test_a_password_with_escaped_characters_is_left_exactly_as_written() -> None:
@@ -53,6 +63,11 @@ def test_a_password_with_escaped_characters_is_left_exactly_as_written() -> None
         ("postgres://db/sg?timeout=5", "remove timeout=; the connect timeout is DB_POOL_TIMEOUT"),
         ("postgres://db/sg?sslrootcert=/ca.pem", "remove sslrootcert= and set PGSSLROOTCERT"),
         ("postgres://db/sg?sslkey=/k.pem", "remove sslkey= and set PGSSLKEY"),
+        ("postgres://db/sg?sslmode=require&channel_binding=require", "remove channel_binding="),
+        ("postgres://db/sg?application_name=sg", "remove application_name=; asyncpg takes only"),
+        ("postgres://db/sg?options=-c%20statement_timeout%3D5s", "remove options="),
+        ("postgres://db/sg?keepalives=1", "remove keepalives="),
+        ("postgres://db/sg?sslnegotiation=direct", "remove sslnegotiation="),
     ],
 )
 def test_a_url_asyncpg_would_fail_on_is_refused_saying_what_to_write(given: str, said: str) -> None:
