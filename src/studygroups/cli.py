@@ -32,8 +32,8 @@ def _migrate(settings: Settings) -> bool:
     """Upgrade the database to the latest schema and say which revision it went from and to;
     whether it could. One that cannot be reached is said in one line on stderr, not a trace:
     a process manager restarting `serve` would print it at every attempt."""
-    from studygroups.storage.database import create_sqlite_file_privately
-    from studygroups.storage.migrate import DatabaseUnreachable, upgrade
+    from studygroups.storage.database import SCHEMA_REVISIONS, create_sqlite_file_privately
+    from studygroups.storage.migrate import DatabaseUnreachable, is_newer, upgrade
 
     url = settings.database_url
 
@@ -49,7 +49,14 @@ def _migrate(settings: Settings) -> bool:
         print(f"studygroups: cannot migrate: {error}", file=sys.stderr)
         return False
     log = logging.getLogger("studygroups")
-    if before == after:
+    if is_newer(after):
+        log.warning(
+            "Database schema at revision %s, which a newer release made: left as it is "
+            "(this release's newest is %s)",
+            after,
+            SCHEMA_REVISIONS[-1],
+        )
+    elif before == after:
         log.info("Database schema at revision %s: nothing to migrate", after)
     else:
         log.info("Database migrated from revision %s to %s", before or "(empty)", after)

@@ -4,14 +4,18 @@ of answering 500 to everything."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import httpx
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from studygroups.app import build
+from studygroups.cli import main
 from studygroups.storage import migrate
 from studygroups.storage.database import SCHEMA_REVISIONS
 from tests.conftest import auth, make_settings
@@ -93,3 +97,32 @@ async def test_rest_on_a_database_not_migrated_answers_503_saying_so_not_500(
     for answer in (listed, created):
         assert answer.status_code == 503, answer.text
         assert answer.json()["message"].startswith("the database is not migrated")
+
+
+async def test_an_older_release_leaves_a_schema_a_newer_one_made_and_starts_on_it(
+    empty_database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A rollback, or an old process restarting mid-deploy: its `serve` migrates first, and
+    Alembic cannot find the newer revision (a traceback and exit 1 before)."""
+    await migrate.upgrade(empty_database_url)
+    await _set_revision(empty_database_url, "9999")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    caplog.set_level(logging.INFO, logger="studygroups")
+
+    status = await asyncio.to_thread(main, ["migrate"])
+
+    assert status == 0
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "studygroups"]
+    assert said == [
+        (
+            "WARNING",
+            "Database schema at revision 9999, which a newer release made: left as it is "
+            f"(this release's newest is {SCHEMA_REVISIONS[-1]})",
+        )
+    ]
+    assert await migrate.current_revision(empty_database_url) == "9999"

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from studygroups.storage.database import create_sqlite_file_privately
+from studygroups.storage.database import SCHEMA_REVISIONS, create_sqlite_file_privately
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
@@ -78,6 +78,11 @@ async def current_revision(url: str) -> str | None:
         await engine.dispose()
 
 
+def is_newer(revision: str | None) -> bool:
+    """A revision this release's migrations do not make: a newer release's."""
+    return revision is not None and revision not in SCHEMA_REVISIONS
+
+
 def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -107,6 +112,11 @@ async def _run(
             if connection.dialect.name == "postgresql":
                 await _lock(connection)
             before = await connection.run_sync(_current_revision)
+            if alembic_command is command.upgrade and is_newer(before):
+                # A newer release migrated it (a rolling deploy, a rollback): this release can
+                # neither find that revision nor go down from it, and need not; its processes
+                # serve on it (docs/architecture.md, "migrations keep the release before").
+                return before, before
             await connection.run_sync(_run_sync, url, alembic_command, revision)
             after = await connection.run_sync(_current_revision)
             # Alembic leaves a transaction it found open to its owner; this also ends the lock's.
