@@ -139,9 +139,9 @@ class Settings:
             port=_int(env, "PORT", 8000),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             data_dir=data_dir,
-            db_pool_size=_int(env, "DB_POOL_SIZE", 20),
+            db_pool_size=_positive_int(env, "DB_POOL_SIZE", 20),  # SQLAlchemy reads 0 as no limit
             db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 0),
-            db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10)),
+            db_pool_timeout=float(_positive_int(env, "DB_POOL_TIMEOUT", 10)),  # 0: none would wait
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),
             # -- Socket.IO frames (sec-frames) -----------------------------------------------

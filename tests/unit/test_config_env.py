@@ -120,6 +120,17 @@ def test_a_number_that_is_not_an_integer_is_refused_naming_the_variable(tmp_path
         Settings.from_env({"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "PORT": "eighty"})
 
 
+@pytest.mark.parametrize("variable", ["DB_POOL_SIZE", "DB_POOL_TIMEOUT"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_pool_of_no_connections_or_no_wait_is_refused(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, variable: value}
+
+    with pytest.raises(ValueError, match=f"{variable} must be a positive integer, got {value}"):
+        Settings.from_env(env)
+
+
 @pytest.mark.parametrize(
     ("env", "on"),
     [
