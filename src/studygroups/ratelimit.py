@@ -22,6 +22,10 @@ LIMITS: dict[str, Limit] = {
     "socket": Limit(rate=20.0, burst=40.0),
     # REST writes per user: generous for people, a wall for scripts gone wrong.
     "rest_write": Limit(rate=50.0, burst=100.0),
+    # Bytes of answers kept for Idempotency-Key retries (24 h), per user and process: 8 MiB at
+    # once, 8 MiB more per day. Thousands of keyed writes a day for people; without it a user
+    # repeating a no-op PATCH of a group with a full playlist stored ~7 MB a second.
+    "kept_answers": Limit(rate=8 * 2**20 / 86_400, burst=8 * 2**20),
 }
 
 

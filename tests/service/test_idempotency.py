@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from studygroups.app import build
+from studygroups.app import Service, build
+from studygroups.ratelimit import Limit, RateLimiter
 from studygroups.services.commands import purge_expired_keys
 from tests.conftest import LiveServer, auth, make_settings
 from tests.service.observe import feed_events, session_seq, snapshot
@@ -261,3 +262,35 @@ class MovableClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+async def test_answers_kept_for_retries_are_bounded_per_user_and_past_it_nothing_changes(
+    service: Service, http: httpx.AsyncClient
+) -> None:
+    """Each keyed write keeps its answer 24 h; a user repeating a write whose answer is big (a
+    group's detail, 148 kB with a full playlist) could fill the disk at the write rate."""
+    scenario = await make_session(http, ["ana", "bo"])
+    path = f"/groups/{scenario.group_id}"
+    await http.post(
+        f"{path}/members/invite", json={"user_id": "mo", "role": "MOD"}, headers=auth("ana")
+    )
+    await http.post(f"{path}/members/accept", headers=auth("mo"))
+    service.api.state.api.kept_answers = RateLimiter(Limit(rate=0.0, burst=2_000))
+
+    answers = [
+        await _with_key(http, "PATCH", path, "ana", f"rename-{n}", {"name": f"Group {n}"})
+        for n in range(8)
+    ]
+    codes = [answer.status_code for answer in answers]
+    kept = codes.index(429)
+    renamed = await http.get(path, headers=auth("ana"))
+    unkeyed = await http.patch(path, json={"name": "Without a key"}, headers=auth("ana"))
+    retried = await _with_key(http, "PATCH", path, "ana", "rename-0", {"name": "Group 0"})
+    other = await _with_key(http, "PATCH", path, "mo", "mo-1", {"name": "By Mo"})
+
+    assert 1 <= kept < 8 and set(codes[kept:]) == {429}, codes
+    assert "Idempotency-Key" in answers[kept].json()["message"]
+    assert renamed.json()["name"] == f"Group {kept - 1}"  # the refused renames changed nothing
+    assert unkeyed.status_code == 200  # writes without a key keep nothing, so they go on
+    assert (retried.status_code, retried.json()) == (200, answers[0].json())  # kept ones replay
+    assert other.status_code == 200, other.text  # another user has a budget of their own

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from studygroups.domain.errors import Invalid, RateLimited
 from studygroups.identity import Identity, TokenCache
-from studygroups.ratelimit import RateLimiter
+from studygroups.ratelimit import LIMITS, RateLimiter
 from studygroups.services.commands import Reply, RetryKey, execute
 from studygroups.services.groups import PlaylistLimit
 from studygroups.services.presence import Presence
@@ -33,6 +33,7 @@ class ApiState:
     on_read_limited: Callable[[], None] | None = None  # counts a refused read
     playlist: PlaylistLimit = field(default_factory=PlaylistLimit)
     dev_token_ttl_seconds: int = 8 * 3600  # lifetime of a POST /dev/token token
+    kept_answers: RateLimiter = field(default_factory=lambda: RateLimiter(LIMITS["kept_answers"]))
 
 
 async def api_state(request: Request) -> ApiState:
@@ -142,6 +143,7 @@ class Writer:
     identity: Identity
     units: UnitOfWorkFactory
     retry: RetryKey | None
+    kept: RateLimiter | None = None  # ApiState.kept_answers
 
     async def __call__(
         self, command: Callable[[UnitOfWork], Awaitable[Any]], status_code: int = 200
@@ -149,7 +151,7 @@ class Writer:
         async def run(uow: UnitOfWork) -> Reply:
             return Reply(status_code, await command(uow))
 
-        reply = await execute(self.units, run, self.retry)
+        reply = await execute(self.units, run, self.retry, self.kept)
         return JSONResponse(reply.body, status_code=reply.status_code)
 
 
@@ -172,7 +174,7 @@ async def writer(
             f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         )
         retry = RetryKey.of(identity.user_id, idempotency_key, request.method, target, body)
-    return Writer(identity, state.units, retry)
+    return Writer(identity, state.units, retry, state.kept_answers)
 
 
 WriterDep = Annotated[Writer, Depends(writer)]

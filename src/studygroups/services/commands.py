@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 
-from studygroups.domain.errors import Conflict, DomainError, Invalid
+from studygroups.domain.errors import Conflict, DomainError, Invalid, RateLimited
+from studygroups.ratelimit import RateLimiter
 from studygroups.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from studygroups.storage import idempotency
 from studygroups.storage.tables import IdempotencyRecord
@@ -50,15 +52,22 @@ class RetryKey:
 Command = Callable[[UnitOfWork], Awaitable[Reply]]
 
 
-async def execute(units: UnitOfWorkFactory, command: Command, retry: RetryKey | None) -> Reply:
-    """Run `command` in one transaction and commit; with a key, at most once per key."""
+async def execute(
+    units: UnitOfWorkFactory,
+    command: Command,
+    retry: RetryKey | None,
+    kept: RateLimiter | None = None,
+) -> Reply:
+    """Run `command` in one transaction and commit; with a key, at most once per key. `kept`
+    bounds the bytes of answers a user's keys keep (LIMITS["kept_answers"]): a keyed write whose
+    answer would go past it is refused (RateLimited) and rolled back, so nothing changes."""
     if retry is None:
         async with units() as uow:
             reply = await command(uow)
             await uow.commit()
             return reply
     try:
-        return await _execute_once(units, command, retry)
+        return await _execute_once(units, command, retry, kept)
     except (IntegrityError, DomainError):
         # Another request with the same key may have committed meanwhile: answer as it did.
         replay = await _stored_reply(units, retry)
@@ -67,7 +76,9 @@ async def execute(units: UnitOfWorkFactory, command: Command, retry: RetryKey | 
         return replay
 
 
-async def _execute_once(units: UnitOfWorkFactory, command: Command, retry: RetryKey) -> Reply:
+async def _execute_once(
+    units: UnitOfWorkFactory, command: Command, retry: RetryKey, kept: RateLimiter | None
+) -> Reply:
     async with units() as uow:
         stored = await idempotency.get(uow.db, retry.user_id, retry.key)
         if stored is not None:
@@ -83,6 +94,11 @@ async def _execute_once(units: UnitOfWorkFactory, command: Command, retry: Retry
         uow.db.add(record)
         await uow.db.flush()  # claims the key: a concurrent twin waits here until we finish
         reply = await command(uow)
+        if kept is not None and not kept.allow(retry.user_id, len(orjson.dumps(reply.body))):
+            raise RateLimited(  # leaving the unit of work uncommitted rolls the write back
+                "too many answers kept for Idempotency-Key retries; nothing was changed: "
+                "retry later, or without the header"
+            )
         record.status_code, record.body = reply.status_code, reply.body
         await uow.commit()
         return reply
