@@ -259,3 +259,55 @@ async def test_a_flooding_socket_is_rate_limited_then_disconnected_while_others_
         await harness.metric('studygroups_socket_packets_refused_total{reason="rate_limited"}')
         >= 20
     )
+
+
+@pytest.mark.parametrize("overrides", [TIGHT])
+async def test_a_socket_flooding_with_engineio_noops_and_pings_is_disconnected_too(
+    harness: Harness,
+) -> None:
+    """Packets python-socketio never sees (Engine.IO noops, pings, pongs) took no token: one
+    anonymous socket sending them back to back held the loop until its login time ran out."""
+    scenario = await make_session(harness.rest, ["ana", "bo", "cy"])
+    bo = await harness.peers.joined("bo", scenario.session_id)
+    cy = await harness.raw("cy")
+
+    # By long-polling a client sends pongs; noops and pings only on a WebSocket.
+    flood = ["3"] if harness.path == "polling" else ["6", "2probe"]
+    try:
+        for n in range(60):
+            await cy.send_engineio(flood[n % len(flood)])
+    except Closed:
+        pass  # long-polling: the POST after the disconnect is refused
+    await cy.wait_closed()
+    await scenario.chat("ana", "still here")
+
+    [message] = await bo.wait_for("chat.message")
+    assert message["message"] == "still here"
+    assert await harness.metric("studygroups_socket_flood_disconnects_total") == 1
+
+
+@pytest.fixture
+async def polling(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    async with harness_on(
+        "polling", make_settings(sqlite_url, tmp_path), open_raw, monkeypatch
+    ) as h:
+        yield h
+
+
+@pytest.mark.parametrize("packet", ["0", "2", "6"])
+async def test_a_post_carrying_a_packet_only_a_websocket_or_server_sends_is_answered_at_once(
+    polling: Harness, packet: str
+) -> None:
+    """python-engineio closed the session on such a packet and held the POST until the client
+    read the CLOSE, which it need never do: the connection stayed taken."""
+    scenario = await make_session(polling.rest, ["ana", "cy"])
+    cy = await polling.raw("cy")
+    assert isinstance(cy, PollingClient)
+
+    await cy.post(packet.encode())  # answered 200, not held (raw.py times out after a while)
+    joined = await cy.call("joinSession", {"sessionId": scenario.session_id})
+
+    assert joined["success"], joined  # the session goes on
+    assert await polling.metric('studygroups_socket_packets_refused_total{reason="malformed"}') == 1

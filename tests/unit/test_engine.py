@@ -9,8 +9,10 @@ from typing import Any
 
 import engineio
 
+from studygroups.metrics import Metrics
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.engine import NativeEngine, NativeSocket
+from studygroups.realtime.inbound import InboundGate, InboundLimits
 
 REQUEST = ws.parse_request(
     b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
@@ -210,3 +212,66 @@ async def test_messages_before_the_connect_handler_finished_are_handled_after_it
 def ws_client_text(text: str) -> bytes:
     payload = text.encode()
     return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+def client_frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
+    """A masked frame with a zero mask (the payload stays readable), as clients must send."""
+    assert len(payload) < 126
+    return bytes(((0x80 if final else 0) | opcode, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+async def gated(transport: RecordingTransport) -> tuple[NativeEngine, NativeSocket, list[str]]:
+    """A socket whose inbound bucket holds 3 tokens and is flooding after 5 refusals."""
+    reasons: list[str] = []
+
+    async def disconnected(sid: str, reason: str) -> None:
+        reasons.append(reason)
+
+    eio = engineio.AsyncServer(async_mode="asgi")
+    eio.handlers["disconnect"] = disconnected
+    eio.gate = InboundGate(InboundLimits(0.001, 3, 5), Metrics())
+    engine, socket = await opened(transport, engine=NativeEngine(eio))
+    return engine, socket, reasons
+
+
+async def test_a_socket_flooding_with_noops_pings_and_control_frames_is_disconnected() -> None:
+    for flood in (
+        client_frame(ws.TEXT, b"6"),  # Engine.IO noop
+        client_frame(ws.TEXT, b"2probe"),  # Engine.IO ping
+        client_frame(ws.PING, b"hi"),  # WebSocket ping
+    ):
+        transport = RecordingTransport()
+        engine, socket, reasons = await gated(transport)
+
+        socket.data_received(flood * 20)
+        await asyncio.sleep(0.01)
+
+        assert reasons == [engine.eio.reason.SERVER_DISCONNECT], flood
+        assert transport.writes[-1] == ws.close_frame(ws.POLICY_VIOLATION)
+        pongs = [w for w in transport.writes if w == ws.frame(ws.PONG, b"hi")]
+        assert len(pongs) <= 3  # only what the bucket held was answered
+
+
+async def test_empty_continuation_frames_count_against_the_socket_and_end_in_a_disconnect() -> None:
+    transport = RecordingTransport()
+    engine, socket, reasons = await gated(transport)
+
+    socket.data_received(
+        client_frame(ws.TEXT, b"", final=False)
+        + client_frame(ws.CONTINUATION, b"", final=False) * 20
+    )
+    await asyncio.sleep(0.01)
+
+    assert reasons == [engine.eio.reason.SERVER_DISCONNECT]
+
+
+async def test_a_message_in_more_pieces_than_any_client_sends_closes_the_connection() -> None:
+    transport = RecordingTransport()
+    _, socket = await opened(transport)  # no bucket: only the reader's own bound applies
+    pieces = client_frame(ws.CONTINUATION, b"", final=False) * ws.MAX_FRAGMENTS
+
+    socket.data_received(client_frame(ws.TEXT, b"4", final=False) + pieces)
+    await asyncio.sleep(0.01)
+
+    assert socket.closing
+    assert transport.writes[-1] == ws.close_frame(ws.POLICY_VIOLATION)

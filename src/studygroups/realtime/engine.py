@@ -34,6 +34,7 @@ from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
 from studygroups.realtime.codecs import PATHS
+from studygroups.realtime.inbound import Verdict
 from studygroups.realtime.packets import packet_problem
 
 log = logging.getLogger("studygroups.realtime")
@@ -117,6 +118,14 @@ class NativeEngine:
             await handler(sid, data)
         except Exception:
             log.exception("message handler failed for %s", sid)
+
+    def admit(self, sid: str) -> Verdict:
+        """A packet or frame of `sid` that never reaches python-socketio (an Engine.IO ping,
+        pong, noop or upgrade, a WebSocket control frame, a fragment) takes a token from the
+        socket's inbound bucket as Socket.IO packets do, so flooding with them is bounded and
+        ends in the same disconnect (docs/security.md "Socket.IO frames")."""
+        gate = getattr(self.eio, "gate", None)
+        return Verdict.HANDLE if gate is None else gate.admit(sid)
 
     def malformed(self, sid: str, text: str) -> None:
         """A text frame that is no Engine.IO packet a client sends: counted, never handled."""
@@ -218,12 +227,18 @@ class NativeSocket(asyncio.Protocol):
     # -- incoming ------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        reader = self._reader
         try:
-            messages = self._reader.feed(data)
+            messages = reader.feed(data)
         except ws.ProtocolError as error:
             log.info("closing %s: %s", self.sid, error.reason)
             self._shut(error.code, self._engine.eio.reason.TRANSPORT_ERROR)
             return
+        if reader.pieces:
+            pieces, reader.pieces = reader.pieces, 0
+            for _ in range(pieces):
+                if self._admit() is Verdict.CLOSE:
+                    return
         for opcode, payload in messages:
             if opcode == ws.TEXT:
                 try:
@@ -234,8 +249,12 @@ class NativeSocket(asyncio.Protocol):
                 self._on_packet(text)
             elif opcode == ws.BINARY:
                 self._on_message(payload)
-            elif opcode == ws.PING:
-                self.write(ws.frame(ws.PONG, payload))
+            elif opcode in (ws.PING, ws.PONG):
+                verdict = self._admit()
+                if verdict is Verdict.CLOSE:
+                    return
+                if opcode == ws.PING and verdict is Verdict.HANDLE:
+                    self.write(ws.frame(ws.PONG, payload))
             elif opcode == ws.CLOSE:
                 code = ws.close_code(payload)
                 self._shut(
@@ -247,14 +266,23 @@ class NativeSocket(asyncio.Protocol):
     def _on_packet(self, text: str) -> None:
         kind = text[:1]
         if kind == "4":
-            self._on_message(text[1:])
+            self._on_message(text[1:])  # counted where python-socketio decodes it (server.py)
+        elif kind == "1":
+            self._shut(ws.NORMAL_CLOSURE, self._engine.eio.reason.CLIENT_DISCONNECT)
+        elif self._admit() is not Verdict.HANDLE:
+            return
         elif kind == "3":
             self._awaiting_pong = False
             self._arm_ping()
-        elif kind == "1":
-            self._shut(ws.NORMAL_CLOSURE, self._engine.eio.reason.CLIENT_DISCONNECT)
         elif kind not in ("2", "5", "6"):  # an Engine.IO 3 ping, upgrade, noop: nothing to do
             self._engine.malformed(self.sid, text)
+
+    def _admit(self) -> Verdict:
+        """A token for one packet or frame python-socketio never sees; a flood closes."""
+        verdict = self._engine.admit(self.sid)
+        if verdict is Verdict.CLOSE:
+            self._shut(ws.POLICY_VIOLATION, self._engine.eio.reason.SERVER_DISCONNECT)
+        return verdict
 
     def _on_message(self, data: str | bytes) -> None:
         if self._inbox is not None:

@@ -19,6 +19,7 @@ python-engineio internals this module relies on (see also server.py):
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 from base64 import b64decode
 from typing import Any
@@ -28,7 +29,7 @@ import engineio
 
 from studygroups.compat import engineio_asgi as eio_asgi
 from studygroups.compat import engineio_payload as eio_payload
-from studygroups.realtime.inbound import InboundGate, sample
+from studygroups.realtime.inbound import InboundGate, Verdict, sample
 
 # Engine.IO packet types a client may send (open .. noop); "b" starts a base64 binary message.
 PACKET_TYPES = frozenset("0123456")
@@ -53,6 +54,16 @@ def packet_problem(packet: str | bytes) -> str | None:
     return None
 
 
+def _not_in_a_post(packet: str) -> str | None:
+    """A packet no client sends by long-polling (an OPEN, a PING, a NOOP): python-engineio
+    answers one by closing the session and waiting for the client to read the CLOSE, so the
+    POST that brought it hung until the session's end."""
+    kind = packet[:1]
+    if kind in ("0", "2", "6"):
+        return f"an Engine.IO packet of type {kind} in a long-polling POST"
+    return None
+
+
 def checked_payload(body: bytes) -> tuple[bytes, str | None]:
     """A long-polling POST body without the packets python-engineio could not decode, and why
     some were dropped (None when none were)."""
@@ -73,7 +84,7 @@ def checked_payload(body: bytes) -> tuple[bytes, str | None]:
     kept: list[str] = []
     problem: str | None = None
     for packet in packets:
-        why = packet_problem(packet)
+        why = packet_problem(packet) or _not_in_a_post(packet)
         if why is None:
             kept.append(packet)
         else:
@@ -81,6 +92,10 @@ def checked_payload(body: bytes) -> tuple[bytes, str | None]:
     if problem is None:
         return body, None
     return SEPARATOR.join(kept).encode("utf-8"), problem
+
+
+# Engine.IO packets a client sends that python-socketio never sees: ping, pong, upgrade, noop.
+ENGINE_ONLY = frozenset("2356")
 
 
 class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
@@ -94,6 +109,7 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._closing: set[asyncio.Future[None]] = set()  # `close_flooding` tasks under way
         self._async = {
             **self._async,
             "translate_request": self._translate_request,
@@ -104,6 +120,41 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
         if self.gate is not None:
             live = sid if isinstance(sid, str) and sid in self.sockets else None
             self.gate.malformed(live, what)
+
+    async def counted(self, sid: str | None, body: bytes) -> bytes:
+        """A POST's Engine.IO pings, pongs, noops and upgrades never reach python-socketio:
+        each takes a token of the socket's bucket here, as on a WebSocket; those over it are
+        dropped, and a flood closes the session. The body without the dropped ones."""
+        gate = self.gate
+        if gate is None or sid is None or sid not in self.sockets or body[:2] == b"d=":
+            return body
+        packets = body.decode("utf-8").split(SEPARATOR)  # checked_payload found it UTF-8
+        kept: list[str] = []
+        for packet in packets:
+            if packet[:1] in ENGINE_ONLY:
+                verdict = gate.admit(sid)
+                if verdict is Verdict.CLOSE:  # once this POST is answered: it is being read
+                    closing = asyncio.ensure_future(self.close_flooding(sid))
+                    self._closing.add(closing)
+                    closing.add_done_callback(self._closing.discard)
+                if verdict is not Verdict.HANDLE:
+                    continue
+            kept.append(packet)
+        return body if len(kept) == len(packets) else SEPARATOR.join(kept).encode("utf-8")
+
+    async def close_flooding(self, sid: str) -> None:
+        """Disconnect a flooding socket now. Not `disconnect`: it waits until a long-polling
+        client has read the CLOSE packet (which a flooding client need never do), and a request
+        for a closed session still in `sockets` escapes python-engineio as a traceback."""
+        socket = self.sockets.get(sid)
+        if socket is None:
+            return
+        await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+        if self.sockets.get(sid) is socket:
+            del self.sockets[sid]
+        queue = getattr(socket, "queue", None)  # python-engineio's socket (a native one has none)
+        if queue is not None:
+            queue.put_nowait(None)  # its writer sends the CLOSE, then ends (closing a WebSocket)
 
     async def _translate_request(self, scope: Any, receive: Any, send: Any) -> dict[str, Any]:
         environ: dict[str, Any] = await eio_asgi.translate_request(scope, receive, send)
@@ -125,7 +176,7 @@ class CheckedBody:
         body, problem = checked_payload(await self._body.read(length))
         if problem is not None:
             self._server.report_malformed(self._sid, problem)
-        return body
+        return await self._server.counted(self._sid, body)
 
 
 class CheckedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -144,6 +195,19 @@ class CheckedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
                 # ends the connection quietly wherever it is waited for.
                 raise OSError("packet is too large")
             problem = packet_problem(data)
-            if problem is None:
+            if problem is not None:
+                self._server.report_malformed(self._sid, problem)
+            elif not self._counted(data):
                 return data
-            self._server.report_malformed(self._sid, problem)
+
+    def _counted(self, data: str | bytes) -> bool:
+        """An Engine.IO ping, pong, noop or upgrade never reaches python-socketio: it takes a
+        token of the socket's bucket here (True: skip it); a flood ends the connection, as
+        OSError ends it quietly wherever it is waited for."""
+        gate, sid = self._server.gate, self._sid
+        if gate is None or sid is None or not isinstance(data, str) or data[:1] not in ENGINE_ONLY:
+            return False
+        verdict = gate.admit(sid)
+        if verdict is Verdict.CLOSE:
+            raise OSError("flooding with Engine.IO packets")
+        return verdict is not Verdict.HANDLE

@@ -110,18 +110,7 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             self.gate.malformed(eio_sid, f"Socket.IO packet type {kind!r}")
 
     async def _close_flooding(self, eio_sid: str) -> None:
-        """Disconnect a flooding socket now. Not `eio.disconnect`: it waits until a long-polling
-        client has read the CLOSE packet (which a flooding client need never do), and a request
-        for a closed session still in `eio.sockets` escapes python-engineio as a traceback."""
-        socket = self.eio.sockets.get(eio_sid)
-        if socket is None:
-            return
-        await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
-        if self.eio.sockets.get(eio_sid) is socket:
-            del self.eio.sockets[eio_sid]
-        queue = getattr(socket, "queue", None)  # python-engineio's socket (a native one has none)
-        if queue is not None:
-            queue.put_nowait(None)  # its writer sends the CLOSE, then ends (closing a WebSocket)
+        await self.eio.close_flooding(eio_sid)
 
     async def _gate_event(self, eio_sid: str, pkt: Any, verdict: Verdict) -> None:
         """Hand an event to python-socketio only if it is a client event of the contract."""

@@ -25,7 +25,12 @@ NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
 PROTOCOL_ERROR = 1002
 INVALID_DATA = 1007
+POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+# A message in more pieces than this is refused: each piece costs a parse and a list slot, and
+# an empty continuation frame adds no bytes to count against `max_size` (clients send messages
+# whole; a fragmented one needs a handful).
+MAX_FRAGMENTS = 1024
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -146,6 +151,7 @@ class FrameReader:
         "_pending",
         "_pending_size",
         "max_size",
+        "pieces",
     )
 
     def __init__(self, max_size: int) -> None:
@@ -159,6 +165,9 @@ class FrameReader:
         self._fragments: list[bytes] | None = None
         self._fragments_opcode = 0
         self._fragments_size = 0
+        # Fragments read that are not a message of their own (the caller counts them against
+        # the socket's rate and sets this back to 0).
+        self.pieces = 0
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
         if self._pending:
@@ -222,6 +231,9 @@ class FrameReader:
             self._fragments_size += len(payload)
             if self._fragments_size > self.max_size:
                 raise ProtocolError(MESSAGE_TOO_BIG, "message too big")
+            if len(self._fragments) >= MAX_FRAGMENTS:
+                raise ProtocolError(POLICY_VIOLATION, f"a message in over {MAX_FRAGMENTS} pieces")
+            self.pieces += 1
             self._fragments.append(payload)
             if final:
                 messages.append((self._fragments_opcode, b"".join(self._fragments)))
