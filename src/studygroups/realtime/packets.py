@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 from base64 import b64decode
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -157,11 +158,41 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             queue.put_nowait(None)  # its writer sends the CLOSE, then ends (closing a WebSocket)
 
     async def _translate_request(self, scope: Any, receive: Any, send: Any) -> dict[str, Any]:
-        environ: dict[str, Any] = await eio_asgi.translate_request(scope, receive, send)
+        whole = whole_body(receive, self.max_http_buffer_size)
+        environ: dict[str, Any] = await eio_asgi.translate_request(scope, whole, send)
         if environ.get("REQUEST_METHOD") == "POST" and "wsgi.input" in environ:
             sid = parse_qs(str(environ.get("QUERY_STRING", ""))).get("sid", [None])[0]
             environ["wsgi.input"] = CheckedBody(environ["wsgi.input"], self, sid)
         return environ
+
+
+def whole_body(receive: Any, limit: int) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """`receive`, giving a request's body in one message: python-engineio's reader appends
+    each piece to all it holds (a copy of the whole per piece: a client dripping a 1 MB POST a
+    byte at a time cost most of a core). Gathered up to `limit` + 1 bytes, past which the
+    reader refuses the body anyway; later calls go to `receive` itself."""
+    first = True
+
+    async def receive_whole() -> dict[str, Any]:
+        nonlocal first
+        message: dict[str, Any] = await receive()
+        if not first or message["type"] != "http.request" or not message.get("more_body"):
+            first = False
+            return message
+        first = False
+        chunks = [message.get("body", b"")]
+        size = len(chunks[0])
+        while message.get("more_body") and size <= limit:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message  # the client left: nothing to read
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+        more = bool(message.get("more_body"))
+        return {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+
+    return receive_whole
 
 
 class CheckedBody:
