@@ -16,9 +16,10 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     # `typing` is relayed at most once per 250 ms per user and session (API.md).
     "typing": Limit(rate=4.0, burst=1.0),
-    # Joining is cheap for people and costly for floods: 10 at once, then 2 per second per socket.
-    "join": Limit(rate=2.0, burst=10.0),
-    # Read receipts and other small socket events.
+    # Joining is cheap for people and costly for floods: 20 at once (a user's tabs rejoining
+    # after a restart), then 4 per second, per user across their sockets and reconnects.
+    "join": Limit(rate=4.0, burst=20.0),
+    # Read receipts and other small socket events, per user.
     "socket": Limit(rate=20.0, burst=40.0),
     # REST writes per user: generous for people, a wall for scripts gone wrong.
     "rest_write": Limit(rate=50.0, burst=100.0),

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from studygroups.ratelimit import LIMITS, Limit
 from tests.conftest import auth
 from tests.e2e.clients import TIMESTAMP, Peer, Peers, is_error
 from tests.support import Scenario, make_session
@@ -255,3 +256,31 @@ async def test_joins_with_ids_no_database_can_hold_fail_alone_not_the_joins_besi
 
     assert [answer["success"] for answer in answers[:2]] == [True, True], answers[:2]
     assert all(is_error(answer, "BAD_REQUEST") for answer in answers[2:]), answers[2:]
+
+
+@pytest.fixture
+def three_joins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A join budget of 3, refilled once in 1,000 s: what a test reads is the budget itself."""
+    monkeypatch.setitem(LIMITS, "join", Limit(rate=0.001, burst=3.0))
+
+
+@pytest.mark.usefixtures("three_joins")
+async def test_a_users_join_budget_is_shared_by_their_sockets_and_not_refilled_by_reconnecting(
+    peers: Peers, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    first = await peers.connect("bo")
+    spent = [await first.join(scenario.session_id) for _ in range(3)]
+    await first.disconnect()
+    second = await peers.connect("bo")
+    other_tab = await peers.connect("bo")
+    ana = await peers.connect("ana")
+
+    after_reconnect = await second.join(scenario.session_id)
+    from_another_tab = await other_tab.join(scenario.session_id)
+    someone_else = await ana.join(scenario.session_id)
+
+    assert all(ack["success"] for ack in spent), spent
+    assert is_error(after_reconnect, "RATE_LIMITED"), after_reconnect
+    assert is_error(from_another_tab, "RATE_LIMITED"), from_another_tab
+    assert someone_else["success"], someone_else

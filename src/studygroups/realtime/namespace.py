@@ -109,7 +109,9 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             metrics=metrics,
             budget=ReplayBudget(max_events=replay_limit, max_bytes=replay_max_bytes),
         )
-        # Per-socket limits of client events, checked before their handler runs.
+        # Per-user limits of client events, checked before their handler runs: kept by user,
+        # not socket, so reconnecting does not refill them (one member cycling 20 sockets made
+        # ~880 joins a second, each a membership read and a presence write).
         self._limits = {
             "joinSession": RateLimiter(LIMITS["join"]),
             "markRead": RateLimiter(LIMITS["socket"]),
@@ -172,8 +174,6 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         draining = bool(getattr(self.server.eio, "draining", False))
         await self._rooms.leave_all(client, announce=not draining)
         self._clients.forget(client)
-        for limiter in self._limits.values():
-            limiter.forget(sid)
         self._metrics.connections.dec()
         log.info(
             "Client disconnected: %s, User: %s, reason: %s", sid, client.identity.user_id, reason
@@ -195,7 +195,7 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         if client is None:
             return ack_error(Unauthenticated("not connected"))
         limiter = self._limits.get(event)
-        if limiter is not None and not limiter.allow(sid):
+        if limiter is not None and not limiter.allow(client.identity.user_id):
             return ack_error(RateLimited(f"too many {event} requests; slow down"))
         try:
             return await handler(sid, client, data)
