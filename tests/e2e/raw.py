@@ -166,6 +166,11 @@ class PollingClient(RawClient):
         if response.status_code != 200:
             raise Closed(f"POST answered {response.status_code}")
 
+    async def poll(self) -> tuple[int, str]:
+        """One long-polling GET as it is answered: status and body."""
+        response = await self._http.get(self._url)
+        return response.status_code, response.text
+
     async def receive(self) -> str:
         while not self._inbox:
             if self._closed:

@@ -9,6 +9,7 @@ then disconnected, while others go on. See docs/security.md, "Socket.IO frames".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -311,3 +312,24 @@ async def test_a_post_carrying_a_packet_only_a_websocket_or_server_sends_is_answ
 
     assert joined["success"], joined  # the session goes on
     assert await polling.metric('studygroups_socket_packets_refused_total{reason="malformed"}') == 1
+
+
+async def test_a_second_poll_of_a_session_is_answered_at_once_and_the_first_still_gets_its_news(
+    polling: Harness,
+) -> None:
+    """Clients never hold two polls: python-engineio let a session hold any number, each a
+    connection with a request in flight (never evicted at MAX_CONNECTIONS) for 45 s, past the
+    session's end."""
+    scenario = await make_session(polling.rest, ["ana", "cy"])
+    cy = await polling.raw("cy")
+    assert isinstance(cy, PollingClient)
+    first = asyncio.create_task(cy.poll())
+    await asyncio.sleep(0.3)  # the first poll is waiting
+
+    others = await asyncio.wait_for(asyncio.gather(*(cy.poll() for _ in range(5))), 5)
+    ack_id = cy.new_id()
+    await cy.send(f'2{NS},{ack_id}["joinSession",{{"sessionId":"{scenario.session_id}"}}]')
+    status, news = await asyncio.wait_for(first, 5)
+
+    assert others == [(200, "6")] * 5  # a NOOP each, at once
+    assert status == 200 and news.startswith(f"43{NS},{ack_id}"), news

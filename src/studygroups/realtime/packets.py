@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import weakref
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
+import engineio.async_socket
+from engineio import packet as eio_packet
 
 from studygroups.compat import engineio_asgi as eio_asgi
 from studygroups.compat import engineio_payload as eio_payload
@@ -111,11 +114,21 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._closing: set[asyncio.Future[None]] = set()  # `close_flooding` tasks under way
+        self._polled: weakref.WeakSet[Any] = weakref.WeakSet()  # sockets with one poll at a time
         self._async = {
             **self._async,
             "translate_request": self._translate_request,
             "websocket": CheckedWebSocket,
         }
+
+    def _get_socket(self, sid: str) -> Any:
+        """python-engineio's lookup of a session for each of its requests: a polling socket
+        answers one poll at a time (`_one_poll_at_a_time`)."""
+        socket = super()._get_socket(sid)
+        if isinstance(socket, engineio.async_socket.AsyncSocket) and socket not in self._polled:
+            self._polled.add(socket)
+            socket.handle_get_request = _one_poll_at_a_time(socket.handle_get_request)
+        return socket
 
     def report_malformed(self, sid: Any, what: str) -> None:
         if self.gate is not None:
@@ -193,6 +206,30 @@ def whole_body(receive: Any, limit: int) -> Callable[[], Awaitable[dict[str, Any
         return {"type": "http.request", "body": b"".join(chunks), "more_body": more}
 
     return receive_whole
+
+
+def _one_poll_at_a_time(
+    handle_get_request: Callable[[dict[str, Any]], Awaitable[Any]],
+) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+    """A session's long-polling GETs, one waiting at a time: a client never sends a second
+    while one waits, and python-engineio kept each (a connection with a request in flight, so
+    never evicted at MAX_CONNECTIONS) up to 45 s, past the session's end. A second is answered
+    at once with a NOOP, as python-engineio answers polls during an upgrade."""
+    waiting = False
+
+    async def handle_one(environ: dict[str, Any]) -> Any:
+        nonlocal waiting
+        if "upgrade" in str(environ.get("HTTP_CONNECTION", "")).lower():
+            return await handle_get_request(environ)  # the WebSocket upgrade: not a poll
+        if waiting:
+            return [eio_packet.Packet(eio_packet.NOOP)]
+        waiting = True
+        try:
+            return await handle_get_request(environ)
+        finally:
+            waiting = False
+
+    return handle_one
 
 
 class CheckedBody:
