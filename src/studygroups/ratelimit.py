@@ -16,11 +16,15 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     # `typing` is relayed at most once per 250 ms per user and session (API.md).
     "typing": Limit(rate=4.0, burst=1.0),
-    # Joining is cheap for people and costly for floods: 20 at once (a user's tabs rejoining
-    # after a restart), then 4 per second, per user across their sockets and reconnects.
-    "join": Limit(rate=4.0, burst=20.0),
-    # Read receipts and other small socket events, per user.
+    # Joining is cheap for people and costly for floods: 10 at once, then 2 per second per socket.
+    "join": Limit(rate=2.0, burst=10.0),
+    # Read receipts and other small socket events, per socket.
     "socket": Limit(rate=20.0, burst=40.0),
+    # The same events per user, across their sockets and reconnects (a new socket has a full
+    # bucket of its own): far above one join per connection of a flaky network, far below a
+    # member cycling 20 sockets (~880 joins a second, each a read and a presence write).
+    "join_user": Limit(rate=20.0, burst=60.0),
+    "socket_user": Limit(rate=40.0, burst=80.0),
     # REST writes per user: generous for people, a wall for scripts gone wrong.
     "rest_write": Limit(rate=50.0, burst=100.0),
     # Bytes of answers kept for Idempotency-Key retries (24 h), per user and process: 8 MiB at

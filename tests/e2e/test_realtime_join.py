@@ -260,8 +260,8 @@ async def test_joins_with_ids_no_database_can_hold_fail_alone_not_the_joins_besi
 
 @pytest.fixture
 def three_joins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A join budget of 3, refilled once in 1,000 s: what a test reads is the budget itself."""
-    monkeypatch.setitem(LIMITS, "join", Limit(rate=0.001, burst=3.0))
+    """A user's join budget of 3, refilled once in 1,000 s: what a test reads is the budget."""
+    monkeypatch.setitem(LIMITS, "join_user", Limit(rate=0.001, burst=3.0))
 
 
 @pytest.mark.usefixtures("three_joins")

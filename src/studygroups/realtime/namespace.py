@@ -109,12 +109,11 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
             metrics=metrics,
             budget=ReplayBudget(max_events=replay_limit, max_bytes=replay_max_bytes),
         )
-        # Per-user limits of client events, checked before their handler runs: kept by user,
-        # not socket, so reconnecting does not refill them (one member cycling 20 sockets made
-        # ~880 joins a second, each a membership read and a presence write).
+        # Limits of client events, checked before their handler runs: per socket, and per user
+        # across their sockets and reconnects (reconnecting refills only the socket's).
         self._limits = {
-            "joinSession": RateLimiter(LIMITS["join"]),
-            "markRead": RateLimiter(LIMITS["socket"]),
+            "joinSession": (RateLimiter(LIMITS["join"]), RateLimiter(LIMITS["join_user"])),
+            "markRead": (RateLimiter(LIMITS["socket"]), RateLimiter(LIMITS["socket_user"])),
         }
 
     # -- connection ---------------------------------------------------------------------------
@@ -174,6 +173,8 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         draining = bool(getattr(self.server.eio, "draining", False))
         await self._rooms.leave_all(client, announce=not draining)
         self._clients.forget(client)
+        for per_socket, _ in self._limits.values():
+            per_socket.forget(sid)
         self._metrics.connections.dec()
         log.info(
             "Client disconnected: %s, User: %s, reason: %s", sid, client.identity.user_id, reason
@@ -194,8 +195,10 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._clients.get(sid)
         if client is None:
             return ack_error(Unauthenticated("not connected"))
-        limiter = self._limits.get(event)
-        if limiter is not None and not limiter.allow(client.identity.user_id):
+        limits = self._limits.get(event)
+        if limits is not None and not (
+            limits[0].allow(sid) and limits[1].allow(client.identity.user_id)
+        ):
             return ack_error(RateLimited(f"too many {event} requests; slow down"))
         try:
             return await handler(sid, client, data)
