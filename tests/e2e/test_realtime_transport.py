@@ -132,6 +132,27 @@ async def test_upgrades_engine_io_does_not_accept_are_refused_before_the_handsha
     assert refused.value.status == 403
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/socket.io?EIO=4&transport=websocket",
+        "/socket.io//?EIO=4&transport=websocket",
+        "/socket.io/?EIO=4&transport=websocket&transport=websocket",
+        "/socket.io-msgpack?EIO=4&transport=websocket",
+    ],
+)
+async def test_spellings_of_the_socket_io_path_the_native_path_does_not_take_are_refused(
+    server: LiveServer, path: str
+) -> None:
+    """They went on to python-engineio, where the native path's bounds did not hold: a client
+    that never read and sent PINGs grew the server by 700 MB in 75 s."""
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(server.url.replace("http", "ws", 1) + path)
+
+    assert refused.value.status == 403
+
+
 async def test_stopping_the_server_tells_websocket_clients_to_go_away(
     sqlite_url: str, tmp_path: Path
 ) -> None:

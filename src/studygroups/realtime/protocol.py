@@ -4,8 +4,9 @@ uvicorn parses the HTTP request, then hands the upgrade to this class as one `da
 holding the request. A new Engine.IO session over WebSocket becomes a `NativeSocket`
 (engine.py), a long-polling session upgrading becomes an `UpgradingSocket` (upgrade.py), also
 when the client asks for a subprotocol (it is simply not selected); anything else (another
-path, a refused origin, an unknown sid) goes to uvicorn's own websockets-sansio protocol and
-through ASGI to python-engineio, whose outgoing queues are bounded too (bounds.py).
+path or spelling, a refused origin, an unknown sid) is refused with 403, as uvicorn refuses a
+WebSocket the app does not accept. Only without the app's engine (no lifespan) does an upgrade
+go to uvicorn's own websockets-sansio protocol and through ASGI to python-engineio.
 Once chosen, the target replaces this object as the transport's protocol.
 
 `UpgradeProtocol` is one module-level class, so that uvicorn can load it from an import string
@@ -50,6 +51,16 @@ class NativeTransport:
 
     engine: NativeEngine
     metrics: Metrics
+
+
+REFUSED = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+class Refused(asyncio.Protocol):
+    """A refused upgrade's connection, closing: whatever else arrives is dropped."""
+
+    def data_received(self, data: bytes) -> None:
+        return None
 
 
 class UpgradeProtocol(asyncio.Protocol):
@@ -103,6 +114,15 @@ class UpgradeProtocol(asyncio.Protocol):
                 upgrading = UpgradingSocket(engine, connections, polling)
                 upgrading.start_upgrade(transport, request)
                 return upgrading
+        if native is not None:
+            # The app serves no other WebSocket, and the fallback would serve spellings the
+            # native path does not take (`/socket.io` without its slash, `//`, a repeated
+            # `transport=`) through python-engineio, where none of the native path's bounds on
+            # control frames, fragments and write buffers hold. Refused as uvicorn refuses a
+            # WebSocket the app does not accept.
+            transport.write(REFUSED)
+            transport.close()
+            return Refused()
         fallback = WebSocketsSansIOProtocol(
             config=self._config, server_state=self._server_state, app_state=self._app_state
         )
