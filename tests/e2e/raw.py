@@ -166,9 +166,9 @@ class PollingClient(RawClient):
         if response.status_code != 200:
             raise Closed(f"POST answered {response.status_code}")
 
-    async def poll(self) -> tuple[int, str]:
+    async def poll(self, headers: dict[str, str] | None = None) -> tuple[int, str]:
         """One long-polling GET as it is answered: status and body."""
-        response = await self._http.get(self._url)
+        response = await self._http.get(self._url, headers=headers)
         return response.status_code, response.text
 
     async def receive(self) -> str:

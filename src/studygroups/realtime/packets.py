@@ -219,7 +219,10 @@ def _one_poll_at_a_time(
 
     async def handle_one(environ: dict[str, Any]) -> Any:
         nonlocal waiting
-        if "upgrade" in str(environ.get("HTTP_CONNECTION", "")).lower():
+        # python-engineio's own test for an upgrade (not a header that merely names one)
+        connection = str(environ.get("HTTP_CONNECTION", "")).lower().split(",")
+        upgrade = str(environ.get("HTTP_UPGRADE", "")).lower()
+        if "upgrade" in (token.strip() for token in connection) and upgrade == "websocket":
             return await handle_get_request(environ)  # the WebSocket upgrade: not a poll
         if waiting:
             return [eio_packet.Packet(eio_packet.NOOP)]
