@@ -122,3 +122,20 @@ def test_a_deadline_expires_only_once_it_has_passed() -> None:
     assert expire(timer, at(1000)) == Timer(TimerState.EXPIRED, ends_at=at(1000))
     with pytest.raises(Conflict):
         expire(expire(timer, at(1000)), at(2000))
+
+
+@pytest.mark.parametrize(
+    "timer",
+    [
+        Timer(TimerState.PAUSED, remaining_ms=23 * 3_600_000 + 1),
+        Timer(TimerState.RUNNING, ends_at=at(23 * 3_600_000 + 1)),
+    ],
+    ids=["paused", "running"],
+)
+def test_extending_a_timer_past_a_day_left_is_invalid(timer: Timer) -> None:
+    # Each extend adds up to an hour; a PAUSED timer's milliseconds overflowed their column
+    # after ~600 of them, a 500 on PostgreSQL.
+    with pytest.raises(Invalid, match="at most 24 hours"):
+        apply(timer, TimerAction.EXTEND, 3600, T0)
+
+    assert apply(timer, TimerAction.EXTEND, 3599, T0).remaining(T0) == 23 * 3_600_000 + 3_599_001

@@ -64,6 +64,9 @@ class Timer:
 
 
 STOPPED = Timer(TimerState.NONE)
+# What extending may leave on a timer: a day, far below the 24.8 days of milliseconds a
+# PAUSED timer's 32-bit column holds (each extend adds at most an hour, so it grew without end).
+LEFT_MAX_MS = 24 * 3_600_000
 
 
 def _ms(delta: timedelta) -> int:
@@ -102,10 +105,12 @@ def apply(timer: Timer, action: TimerAction, seconds: int | None, now: datetime)
         added = timedelta(seconds=seconds)
         if action is TimerAction.SET or timer.state is TimerState.EXPIRED:
             return Timer(TimerState.RUNNING, ends_at=now + added)
+        left = timer.remaining(now) or 0  # a deadline passed but not yet fired counts as 0
+        if left + seconds * 1000 > LEFT_MAX_MS:
+            raise Invalid(f"a timer holds at most {LEFT_MAX_MS // 3_600_000} hours")
         if timer.state is TimerState.PAUSED:
-            return Timer(TimerState.PAUSED, remaining_ms=(timer.remaining_ms or 0) + seconds * 1000)
+            return Timer(TimerState.PAUSED, remaining_ms=left + seconds * 1000)
         assert timer.ends_at is not None
-        # What is left gets the seconds: a deadline already passed but not yet fired counts as 0.
         return Timer(TimerState.RUNNING, ends_at=max(timer.ends_at, now) + added)
     if seconds is not None:
         raise Invalid(f"{action} takes no seconds")
