@@ -212,6 +212,8 @@ MALFORMED = (
     b"\xdd\xff\xff\xff\xff",  # an array declaring 4 billion items
     b"\x91" * 3000 + b"\xc0",  # nested 3000 deep
     msgpack.packb({"type": 2, "nsp": NS, "data": []}) + b"\xc0",  # trailing bytes
+    # 200,000 empty arrays in 200 kB: each value cost its decoding and its check (2.4 s a MB)
+    msgpack.packb({"type": 2, "nsp": NS, "data": ["leaveSession", [[]] * 200_000]}),
 )
 
 

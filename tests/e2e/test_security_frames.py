@@ -172,6 +172,7 @@ SOCKETIO_GARBAGE = (
     f'4{NS},{{"message":"a client cannot send CONNECT_ERROR"}}',
     f"3{NS},5{{}}",
     "2/unknown-namespace,[",
+    f'2{NS},["leaveSession",{"[]," * 3000}[]]',  # over 8 kB: not decoded at all
 )
 
 
