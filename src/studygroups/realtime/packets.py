@@ -135,7 +135,7 @@ class CheckedEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             live = sid if isinstance(sid, str) and sid in self.sockets else None
             self.gate.malformed(live, what)
 
-    async def counted(self, sid: str | None, body: bytes) -> bytes:
+    def counted(self, sid: str | None, body: bytes) -> bytes:
         """A POST's Engine.IO pings, pongs, noops and upgrades never reach python-socketio:
         each takes a token of the socket's bucket here, as on a WebSocket; those over it are
         dropped, and a flood closes the session. The body without the dropped ones."""
@@ -247,7 +247,7 @@ class CheckedBody:
         body, problem = checked_payload(await self._body.read(length))
         if problem is not None:
             self._server.report_malformed(self._sid, problem)
-        return await self._server.counted(self._sid, body)
+        return self._server.counted(self._sid, body)
 
 
 class CheckedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
