@@ -58,6 +58,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def _redis_prefix(env: Mapping[str, str]) -> str:
     prefix = env.get("REDIS_PREFIX") or "sg"
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefix):
@@ -140,7 +147,7 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             data_dir=data_dir,
             db_pool_size=_positive_int(env, "DB_POOL_SIZE", 20),  # SQLAlchemy reads 0 as no limit
-            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 0),
+            db_max_overflow=_non_negative_int(env, "DB_MAX_OVERFLOW", 0),  # -1: no limit at all
             db_pool_timeout=float(_positive_int(env, "DB_POOL_TIMEOUT", 10)),  # 0: none would wait
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30),

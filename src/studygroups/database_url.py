@@ -78,6 +78,8 @@ def _asyncpg_query(query: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
     names = [name for name, _ in pairs]
     for name in names:
+        if names.count(name) > 1:
+            raise DatabaseUrlError(f"DATABASE_URL: give {name}= once")
         if name in TIMEOUTS:
             raise DatabaseUrlError(
                 f"DATABASE_URL: remove {name}=; the connect timeout is DB_POOL_TIMEOUT (seconds)"
@@ -94,7 +96,7 @@ def _asyncpg_query(query: str) -> str:
             )
         if name not in PASSED_ON:
             raise DatabaseUrlError(
-                f"DATABASE_URL: remove {name}=; asyncpg takes only {', '.join(PASSED_ON[:7])}"
+                f"DATABASE_URL: remove {name}=; asyncpg takes only {', '.join(PASSED_ON)}"
             )
     if "sslmode" in names and "ssl" in names:
         raise DatabaseUrlError("DATABASE_URL: give sslmode= or ssl=, not both")

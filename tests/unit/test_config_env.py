@@ -120,6 +120,13 @@ def test_a_number_that_is_not_an_integer_is_refused_naming_the_variable(tmp_path
         Settings.from_env({"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "PORT": "eighty"})
 
 
+def test_a_pool_overflow_without_limit_is_refused(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "JWT_SECRET": "s" * 32, "DB_MAX_OVERFLOW": "-1"}
+
+    with pytest.raises(ValueError, match="DB_MAX_OVERFLOW must be 0 or more, got -1"):
+        Settings.from_env(env)
+
+
 @pytest.mark.parametrize("variable", ["DB_POOL_SIZE", "DB_POOL_TIMEOUT"])
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_a_pool_of_no_connections_or_no_wait_is_refused(

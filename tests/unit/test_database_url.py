@@ -68,6 +68,8 @@ def test_a_password_with_escaped_characters_is_left_exactly_as_written() -> None
         ("postgres://db/sg?options=-c%20statement_timeout%3D5s", "remove options="),
         ("postgres://db/sg?keepalives=1", "remove keepalives="),
         ("postgres://db/sg?sslnegotiation=direct", "remove sslnegotiation="),
+        ("postgres://db/sg?sslmode=disable&sslmode=disable", "give sslmode= once"),
+        ("postgres://db/sg?host=a&host=b", "give host= once"),
     ],
 )
 def test_a_url_asyncpg_would_fail_on_is_refused_saying_what_to_write(given: str, said: str) -> None:
