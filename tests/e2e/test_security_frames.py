@@ -222,6 +222,21 @@ async def test_malformed_frames_are_counted_and_logged_once_without_a_traceback(
     assert counted == sent
 
 
+async def test_an_event_over_8_kib_is_answered_bad_request_without_being_decoded(
+    harness: Harness,
+) -> None:
+    cy = await harness.raw("cy")
+
+    ack = await cy.call("leaveSession", {"sessionId": "x" * 9000})
+    still_served = await cy.call("leaveSession", {"sessionId": NEVER_JOINED})
+
+    assert ack == {
+        "success": False,
+        "error": {"code": "BAD_REQUEST", "message": "a packet over 8,192 bytes"},
+    }
+    assert still_served["success"] is True
+
+
 # -- floods ------------------------------------------------------------------------------------
 
 TIGHT = {"socket_events_per_second": 0.001, "socket_event_burst": 6, "socket_event_flood_limit": 20}

@@ -47,6 +47,25 @@ from studygroups.realtime.publisher import NAMESPACE
 PACKET_MAX = 8 * 1024
 
 
+def event_header(text: str) -> sio_packet.Packet | None:
+    """The namespace and ack id of a JSON EVENT packet (`2/nsp,12[...]`), read from its header
+    only; None for another packet type or an event without an ack id."""
+    if not text.startswith("2"):
+        return None
+    at, namespace = 1, None
+    if text.startswith("/", at):
+        comma = text.find(",", at, at + 256)
+        if comma < 0:
+            return None
+        namespace, at = text[at:comma], comma + 1
+    end = at
+    while end < len(text) and end - at < 16 and text[end].isdigit():
+        end += 1
+    if end == at:
+        return None
+    return sio_packet.Packet(sio_packet.EVENT, namespace=namespace, id=int(text[at:end]))
+
+
 class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's AsyncServer with every inbound packet checked by the `InboundGate`."""
 
@@ -95,7 +114,12 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         if len(data) > PACKET_MAX:
             # Not decoded at all: a packet's decoding (and the msgpack one's check that JSON
             # could carry it) costs per value, and 1 MB of empty arrays held the loop 2.4 s.
+            # A JSON event's ack id is in its header, read without the payload: it is answered.
             self.gate.malformed(eio_sid, f"a Socket.IO packet of {len(data):,} bytes")
+            header = event_header(data) if isinstance(data, str) else None
+            if header is not None:
+                too_large = refusal("BAD_REQUEST", f"a packet over {PACKET_MAX:,} bytes")
+                await self._answer(eio_sid, header, too_large)
             return
         try:
             pkt = codec.packet_class(encoded_packet=data)
