@@ -25,6 +25,7 @@ from studygroups.api.middleware import BodyTimeout
 from studygroups.config import Settings
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
+from studygroups.realtime.admission import Admission
 from studygroups.realtime.bounds import SocketBounds
 from studygroups.realtime.codecs import CODECS
 from studygroups.realtime.inbound import InboundGate
@@ -78,6 +79,7 @@ class Service:
     sequencer: Sequencer
     gateway: Gateway
     phase_clock: PhaseClock
+    admission: Admission  # new WebSocket clients arriving at once (realtime/admission.py)
 
     @property
     def api(self) -> FastAPI:
@@ -143,6 +145,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
         replay_max_bytes=settings.replay_max_bytes,
         max_sockets_per_user=settings.max_sockets_per_user,
         tokens=tokens,
+        admission=native.engine.admission,
     )
     sio.register_namespace(gateway)
     phase_clock = PhaseClock(units, on_pass=lambda done: metrics.observe_time_ups(done.lags))
@@ -240,6 +243,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, rest_when_calm: bool = 
         sequencer=sequencer,
         gateway=gateway,
         phase_clock=phase_clock,
+        admission=native.engine.admission,
     )
 
 

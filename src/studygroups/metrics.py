@@ -138,6 +138,12 @@ class Metrics:
         )
         for path in ("native", "upgrade", "engineio"):
             self.websockets.labels(path)  # every path shows, from 0
+        self.websockets_waited = Counter(
+            "studygroups_websockets_waited_total",
+            "New WebSocket sessions whose upgrade waited for a place among the clients arriving"
+            " at once (realtime/admission.py; a reconnect storm)",
+            registry=self.registry,
+        )
 
         # -- phase clock (issue 11): deadlines fired by this process, and how late
         self.timers_fired = Counter(

@@ -12,6 +12,7 @@ import socketio
 
 from studygroups.identity import Identity
 from studygroups.metrics import Metrics
+from studygroups.realtime.admission import Admission
 from studygroups.realtime.inbound import InboundGate, InboundLimits
 from studygroups.realtime.managers import LocalManager
 from studygroups.realtime.namespace import SETTLING_COUNT, SETTLING_SECONDS, Gateway
@@ -27,6 +28,7 @@ class Process:
     def __init__(self, presence: ListedThenHeld, members: set[str]) -> None:
         metrics = Metrics()
         feed = FakeFeed(head=7, members=members)
+        self.admission = Admission(hold_seconds=30)
         self.manager = LocalManager()
         self.server = build_server(
             self.manager, [], InboundGate(InboundLimits(100.0, 100, 100), metrics)
@@ -42,6 +44,7 @@ class Process:
             replay_limit=10,
             replay_max_bytes=1000,
             max_sockets_per_user=5,
+            admission=self.admission,
         )
         self.server.register_namespace(self.gateway)
         self.manager.on_internal = self.gateway.on_internal
@@ -131,6 +134,33 @@ async def test_the_gateway_is_settling_while_many_joins_are_in_progress_and_not_
     presence.gate.set()
     await asyncio.gather(*joining)
 
+    assert not process.gateway.settling()
+
+
+async def test_a_new_clients_first_join_gives_its_place_to_the_next_arriving_client() -> None:
+    presence = ListedThenHeld()
+    process = Process(presence, members={ANA.user_id})
+    process.admission.places = 1
+    process.admission.hold(f"eio-{ANA.user_id}")  # her upgrade took the one place
+    let_in: list[str] = []
+
+    def next_upgrade() -> bool:
+        let_in.append("next")
+        return True
+
+    process.admission.wait(next_upgrade)
+    ana = await process.connected(ANA)
+    assert process.gateway.settling()  # an upgrade waits to be let in
+
+    joining = asyncio.create_task(process.join(ana))
+    await asyncio.sleep(0)
+    assert let_in == []  # her join is in progress: the place is still hers
+    presence.gate.set()
+    ack = await joining
+
+    assert ack["success"]
+    assert let_in == ["next"]
+    assert process.admission.held == 0
     assert not process.gateway.settling()
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from engineio import packet as eio_packet
 
 from studygroups.realtime import websocket as ws
+from studygroups.realtime.admission import Admission
 from studygroups.realtime.codecs import PATHS
 from studygroups.realtime.inbound import Verdict
 from studygroups.realtime.packets import packet_problem
@@ -72,6 +73,7 @@ class NativeEngine:
         self.environs = {} if environs is None else environs  # python-socketio's, by sid
         self.write_buffer_limit = write_buffer_limit
         self.on_overflow = on_overflow  # counts a socket cut off for reading too slowly
+        self.admission = Admission()  # new clients arriving at once (admission.py)
         self._dirty: list[NativeSocket] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -198,6 +200,7 @@ class NativeSocket(asyncio.Protocol):
         """Answer the handshake, send Engine.IO's OPEN and run the application's connect."""
         self._transport = transport
         self._connections.add(self)
+        self._engine.admission.hold(self.sid)  # until its first join is answered
         eio = self._engine.eio
         eio.sockets[self.sid] = self
         opening = eio_packet.Packet(
@@ -407,6 +410,7 @@ class NativeSocket(asyncio.Protocol):
         self.closed = True
 
     def _end(self, code: int) -> None:
+        self._engine.admission.release(self.sid)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

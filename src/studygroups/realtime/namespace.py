@@ -19,6 +19,7 @@ from studygroups.domain.errors import DomainError, RateLimited, Unauthenticated
 from studygroups.identity import TokenCache
 from studygroups.metrics import Metrics
 from studygroups.ratelimit import LIMITS, RateLimiter
+from studygroups.realtime.admission import Admission
 from studygroups.realtime.codecs import codec_for_path
 from studygroups.realtime.expiry import ExpiryTimers, expires_iso
 from studygroups.realtime.payloads import (
@@ -89,9 +90,11 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
         replay_max_bytes: int,
         max_sockets_per_user: int,
         tokens: TokenCache | None = None,
+        admission: Admission | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self._tokens = tokens or TokenCache()
+        self._admission = admission or Admission()
         self._secret = jwt_secret
         self._units = units
         self._users = users
@@ -120,8 +123,11 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
 
     def settling(self) -> bool:
         """Sockets are arriving in numbers: SETTLING_COUNT CONNECTs (refused ones too) within
-        the last SETTLING_SECONDS, or as many joins in progress (after a restart,
-        api/deferred.py waits for this to end)."""
+        the last SETTLING_SECONDS, or as many joins in progress, or WebSocket upgrades waiting
+        to be let in (realtime/admission.py). After a restart, api/deferred.py waits for this
+        to end."""
+        if self._admission.waiting:
+            return True
         arrivals = self._arrivals
         burst = len(arrivals) == SETTLING_COUNT
         if burst and time.monotonic() - arrivals[0] < SETTLING_SECONDS:
@@ -250,8 +256,15 @@ class Gateway(socketio.AsyncNamespace):  # type: ignore[misc]
     # -- rooms --------------------------------------------------------------------------------
 
     async def on_joinSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802
-        payload = payload_of(data)
-        joined = await self._rooms.join(client, session_id_of(payload), last_seq_of(payload))
+        # A new client holds its place among those arriving until its first join is answered
+        # (realtime/admission.py); later joins find no place held.
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        self._admission.joining(eio_sid)
+        try:
+            payload = payload_of(data)
+            joined = await self._rooms.join(client, session_id_of(payload), last_seq_of(payload))
+        finally:
+            self._admission.release(eio_sid)
         return join_ack(joined)  # nothing awaits from the lane lock's release to the ack
 
     async def on_leaveSession(self, sid: str, client: Client, data: Any) -> dict[str, Any]:  # noqa: N802

@@ -91,11 +91,14 @@ class UpgradeProtocol(asyncio.Protocol):
             return
         transport = self._transport
         assert transport is not None
-        self._target = self._choose(transport, data)
+        target = self._choose(transport, data)
+        if target is None:
+            return  # waiting for a place among the clients arriving (`_admitted`)
+        self._target = target
         # uvicorn makes this object the transport's protocol once we return; hand over after.
         asyncio.get_running_loop().call_soon(self._hand_over)
 
-    def _choose(self, transport: asyncio.Transport, data: bytes) -> asyncio.Protocol:
+    def _choose(self, transport: asyncio.Transport, data: bytes) -> asyncio.Protocol | None:
         request = ws.parse_request(data)
         native = self._native
         if request is not None and native is not None:
@@ -104,10 +107,16 @@ class UpgradeProtocol(asyncio.Protocol):
             environ = handshake.environ_of(request, transport.get_extra_info("peername"), scheme)
             connections = self._server_state.connections
             if handshake.accepts(engine, request, environ):
-                native.metrics.websockets.labels("native").inc()
-                socket = NativeSocket(engine, connections)
-                socket.start(transport, request, environ)
-                return socket
+                if engine.admission.full():
+                    # Answered once a client before it is in (admission.py); until then nothing
+                    # more is read from it. It counts as a connection meanwhile
+                    # (MAX_CONNECTIONS), and a shutdown closes it.
+                    native.metrics.websockets_waited.inc()
+                    transport.pause_reading()
+                    connections.add(self)
+                    engine.admission.wait(lambda: self._admitted(request, environ))
+                    return None
+                return self._open_native(transport, request, environ)
             polling = handshake.upgradable(engine, request, environ)
             if polling is not None:
                 native.metrics.websockets.labels("upgrade").inc()
@@ -130,6 +139,26 @@ class UpgradeProtocol(asyncio.Protocol):
         fallback.data_received(data)
         return fallback
 
+    def _open_native(
+        self, transport: asyncio.Transport, request: ws.UpgradeRequest, environ: dict[str, Any]
+    ) -> NativeSocket:
+        assert self._native is not None
+        self._native.metrics.websockets.labels("native").inc()
+        socket = NativeSocket(self._native.engine, self._server_state.connections)
+        socket.start(transport, request, environ)
+        return socket
+
+    def _admitted(self, request: ws.UpgradeRequest, environ: dict[str, Any]) -> bool:
+        """A place is free: answer the upgrade that waited for it, unless its client left."""
+        self._server_state.connections.discard(self)
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._target is not None:
+            return False
+        self._target = self._open_native(transport, request, environ)
+        transport.set_protocol(self._target)
+        transport.resume_reading()
+        return True
+
     def _hand_over(self) -> None:
         if self._transport is not None and self._target is not None:
             self._transport.set_protocol(self._target)
@@ -137,7 +166,13 @@ class UpgradeProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self._target is not None:
             self._target.connection_lost(exc)
+        self._server_state.connections.discard(self)  # one that waited (`_admitted`)
         self._transport = None
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping while this upgrade waits for a place: not answered at all."""
+        if self._transport is not None and self._target is None:
+            self._transport.close()
 
     def eof_received(self) -> bool | None:
         return self._target.eof_received() if self._target is not None else None

@@ -1,0 +1,116 @@
+"""New WebSocket clients arriving at once (realtime/admission.py): past the places for them, an
+upgrade is answered only once a client before it is in — joined, gone, or late to join.
+
+On the native WebSocket path; python-engineio's (UVICORN_WS=websockets-sansio) admits everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.e2e.raw import WebSocketClient
+from tests.e2e.test_metrics import sample
+from tests.support import make_session
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("UVICORN_WS", "") not in ("", "studygroups.asgi:WebSocket"),
+    reason="admission is the native WebSocket path's; python-engineio serves this run's sockets",
+)
+
+UPGRADE = (
+    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+    b"connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n"
+    b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
+
+
+def one_place(server: LiveServer, hold_seconds: float) -> None:
+    """One place for arriving clients, and it stays one whatever the loop's lag."""
+    admission = server.service.admission
+    admission.places = admission.min_places = admission.max_places = 1
+    admission.hold_seconds = hold_seconds
+
+
+async def still_waiting(opening: asyncio.Task[WebSocketClient]) -> bool:
+    await asyncio.sleep(0.4)
+    return not opening.done()
+
+
+async def test_an_upgrade_past_the_places_is_answered_once_the_client_before_it_has_joined(
+    server: LiveServer, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "bo"])
+    one_place(server, hold_seconds=30)
+    ana = await WebSocketClient.open(server)
+    await ana.login("ana")
+
+    opening = asyncio.create_task(WebSocketClient.open(server))
+    assert await still_waiting(opening), "bo's upgrade was answered while ana was arriving"
+    assert (await ana.call("joinSession", {"sessionId": scenario.session_id}))["success"]
+    bo = await asyncio.wait_for(opening, 5)
+    await bo.login("bo")
+    joined = await bo.call("joinSession", {"sessionId": scenario.session_id})
+
+    assert joined["success"]
+    assert [p["userId"] for p in joined["presence"]] == ["ana", "bo"]
+    metrics = (await rest.get("/metrics")).text
+    assert sample(metrics, "studygroups_websockets_waited_total") == 1
+    await ana.close()
+    await bo.close()
+
+
+async def test_a_client_that_begins_no_join_gives_its_place_up_after_the_hold(
+    server: LiveServer,
+) -> None:
+    one_place(server, hold_seconds=0.5)
+    listener = await WebSocketClient.open(server)
+    await listener.login("ana")  # listens to its own user's events, joins nothing
+
+    bo = await asyncio.wait_for(WebSocketClient.open(server), 5)
+    await bo.login("bo")
+
+    await listener.close()
+    await bo.close()
+
+
+async def test_a_client_that_leaves_while_arriving_gives_its_place_to_the_next(
+    server: LiveServer,
+) -> None:
+    one_place(server, hold_seconds=30)
+    ana = await WebSocketClient.open(server)
+    opening = asyncio.create_task(WebSocketClient.open(server))
+    assert await still_waiting(opening)
+
+    await ana.close()
+    bo = await asyncio.wait_for(opening, 5)
+    await bo.login("bo")
+    await bo.close()
+
+
+async def test_an_upgrade_whose_client_left_while_waiting_takes_no_place(
+    server: LiveServer, rest: httpx.AsyncClient
+) -> None:
+    scenario = await make_session(rest, ["ana", "cy"])
+    one_place(server, hold_seconds=30)
+    ana = await WebSocketClient.open(server)
+    await ana.login("ana")
+    _, leaving = await asyncio.open_connection("127.0.0.1", server.port)
+    leaving.write(UPGRADE)  # waits behind ana, then gives up
+    await leaving.drain()
+    opening = asyncio.create_task(WebSocketClient.open(server))
+    assert await still_waiting(opening)
+    leaving.close()
+    await leaving.wait_closed()
+
+    assert (await ana.call("joinSession", {"sessionId": scenario.session_id}))["success"]
+    cy = await asyncio.wait_for(opening, 5)
+    await cy.login("cy")
+    assert (await cy.call("joinSession", {"sessionId": scenario.session_id}))["success"]
+    assert server.service.admission.held == 0
+    await ana.close()
+    await cy.close()
