@@ -67,11 +67,13 @@ async def test_an_upgrade_past_the_places_is_answered_once_the_client_before_it_
 async def test_a_client_that_begins_no_join_gives_its_place_up_after_the_hold(
     server: LiveServer,
 ) -> None:
-    one_place(server, hold_seconds=0.5)
+    one_place(server, hold_seconds=1.5)
     listener = await WebSocketClient.open(server)
     await listener.login("ana")  # listens to its own user's events, joins nothing
 
-    bo = await asyncio.wait_for(WebSocketClient.open(server), 5)
+    opening = asyncio.create_task(WebSocketClient.open(server))
+    assert await still_waiting(opening), "bo's upgrade was answered while ana held the place"
+    bo = await asyncio.wait_for(opening, 5)
     await bo.login("bo")
 
     await listener.close()
