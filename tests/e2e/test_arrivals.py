@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
+from studygroups.app import build
+from tests.conftest import LiveServer, make_settings, serve
 from tests.e2e.raw import WebSocketClient
 from tests.e2e.test_metrics import sample
 from tests.support import make_session
@@ -116,3 +118,25 @@ async def test_an_upgrade_whose_client_left_while_waiting_takes_no_place(
     assert server.service.admission.held == 0
     await ana.close()
     await cy.close()
+
+
+async def test_a_shutdown_closes_a_waiting_upgrade_without_answering_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    service = build(make_settings(sqlite_url, tmp_path))
+    try:
+        async with serve(service) as live:
+            one_place(live, hold_seconds=30)
+            ana = await WebSocketClient.open(live)
+            reader, waiting = await asyncio.open_connection("127.0.0.1", live.port)
+            waiting.write(UPGRADE)
+            await waiting.drain()
+            await asyncio.sleep(0.3)
+            assert service.admission.waiting == 1
+        # the server has stopped: ana's place was freed by the shutdown, not given away
+        answer = await asyncio.wait_for(reader.read(), 5)
+        assert not answer.startswith(b"HTTP/1.1 101"), answer
+        waiting.close()
+        await ana.close()
+    finally:
+        await service.database.dispose()

@@ -237,6 +237,19 @@ async def test_an_event_over_8_kib_is_answered_bad_request_without_being_decoded
     assert still_served["success"] is True
 
 
+async def test_a_connect_over_8_kib_is_refused_with_a_connect_error_and_a_login_still_works(
+    harness: Harness,
+) -> None:
+    cy = await harness.raw()
+
+    await cy.send(f'0{NS},{{"token":"{"x" * 9000}"}}')
+    refused = await cy.receive()
+    await cy.login("cy")
+
+    assert refused == f'4{NS},{{"message":"a packet over 8,192 bytes"}}'
+    assert (await cy.call("leaveSession", {"sessionId": NEVER_JOINED}))["success"] is True
+
+
 # -- floods ------------------------------------------------------------------------------------
 
 TIGHT = {"socket_events_per_second": 0.001, "socket_event_burst": 6, "socket_event_flood_limit": 20}

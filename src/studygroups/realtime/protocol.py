@@ -154,6 +154,11 @@ class UpgradeProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing() or self._target is not None:
             return False
+        assert self._native is not None
+        if getattr(self._native.engine.eio, "draining", False):
+            # The place was freed by the shutdown closing a socket: nothing new opens now.
+            transport.close()
+            return False
         self._target = self._open_native(transport, request, environ)
         transport.set_protocol(self._target)
         transport.resume_reading()

@@ -47,10 +47,11 @@ from studygroups.realtime.publisher import NAMESPACE
 PACKET_MAX = 8 * 1024
 
 
-def event_header(text: str) -> sio_packet.Packet | None:
-    """The namespace and ack id of a JSON EVENT packet (`2/nsp,12[...]`), read from its header
-    only; None for another packet type or an event without an ack id."""
-    if not text.startswith("2"):
+def packet_header(text: str) -> sio_packet.Packet | None:
+    """The type, namespace and ack id of a JSON EVENT (`2/nsp,12[...]`, with an ack id) or
+    CONNECT (`0/nsp,{...}`) packet, read from its header only; None for anything else."""
+    kind = text[:1]
+    if kind not in ("0", "2"):
         return None
     at, namespace = 1, None
     if text.startswith("/", at):
@@ -58,6 +59,8 @@ def event_header(text: str) -> sio_packet.Packet | None:
         if comma < 0:
             return None
         namespace, at = text[at:comma], comma + 1
+    if kind == "0":
+        return sio_packet.Packet(sio_packet.CONNECT, namespace=namespace)
     end = at
     while end < len(text) and end - at < 16 and text[end].isdigit():
         end += 1
@@ -116,10 +119,17 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             # could carry it) costs per value, and 1 MB of empty arrays held the loop 2.4 s.
             # A JSON event's ack id is in its header, read without the payload: it is answered.
             self.gate.malformed(eio_sid, f"a Socket.IO packet of {len(data):,} bytes")
-            header = event_header(data) if isinstance(data, str) else None
-            if header is not None:
-                too_large = refusal("BAD_REQUEST", f"a packet over {PACKET_MAX:,} bytes")
-                await self._answer(eio_sid, header, too_large)
+            header = packet_header(data) if isinstance(data, str) else None
+            too_large = f"a packet over {PACKET_MAX:,} bytes"
+            if header is not None and header.packet_type == sio_packet.EVENT:
+                await self._answer(eio_sid, header, refusal("BAD_REQUEST", too_large))
+            elif header is not None and header.packet_type == sio_packet.CONNECT:
+                # socket.io-client waits for an answer to its CONNECT (an oversized token)
+                refused = sio_packet.CONNECT_ERROR
+                await self._send_packet(
+                    eio_sid,
+                    self.packet_class(refused, {"message": too_large}, header.namespace),
+                )
             return
         try:
             pkt = codec.packet_class(encoded_packet=data)
