@@ -1,28 +1,22 @@
 """New WebSocket clients arriving at once (realtime/admission.py): past the places for them, an
 upgrade is answered only once a client before it is in — joined, gone, or late to join.
 
-On the native WebSocket path; python-engineio's (UVICORN_WS=websockets-sansio) admits everyone.
+Only the native WebSocket path has places; scripts/check leaves this file out of its second
+pass, on python-engineio's WebSockets (UVICORN_WS=websockets-sansio), which admit everyone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import httpx
-import pytest
 
 from studygroups.app import build
 from tests.conftest import LiveServer, make_settings, serve
 from tests.e2e.raw import WebSocketClient
 from tests.e2e.test_metrics import sample
 from tests.support import make_session
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("UVICORN_WS", "") not in ("", "studygroups.asgi:WebSocket"),
-    reason="admission is the native WebSocket path's; python-engineio serves this run's sockets",
-)
 
 UPGRADE = (
     b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nhost: 127.0.0.1\r\n"
